@@ -1,0 +1,1 @@
+"""The deterministic demo collection: catalogue, lesson generator and PDF rendering."""

@@ -1,0 +1,133 @@
+"""The OpenAPI 3.1 document of API v1, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+METADATA_FIELDS = {
+    "title": {"type": "string", "maxLength": 300},
+    "description": {"type": "string", "maxLength": 5000},
+    "kind": {"type": "string", "description": "code from /api/v1/reference (kind), e.g. sach-giao-khoa"},
+    "level": {"type": "string", "description": "code of a school level, e.g. thpt"},
+    "grade": {"type": "integer", "description": "a grade of that level"},
+    "subject": {"type": "string", "description": "subject code taught at that level and grade, e.g. vat-li"},
+    "series": {"type": "string", "description": "textbook series code, e.g. kntt"},
+    "chapter": {"type": "string"},
+    "lesson": {"type": "string"},
+    "licence": {"type": "string", "description": "licence code, e.g. CC-BY-4.0"},
+}
+
+
+def _response(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"description": description}
+    if schema is not None:
+        body["content"] = {"application/json": {"schema": schema}}
+    return body
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {str(code): _response("error", ERROR) for code in codes}
+
+
+def _id_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+def openapi_document(app: Flask) -> dict[str, Any]:
+    base_url = app.extensions["settings"].get("app", "base_url")
+    material = {"$ref": "#/components/schemas/Material"}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Kho học liệu số API", "version": "1",
+                 "description": "Materials, review, search and jobs. Authenticate with a session cookie "
+                                "(plus X-CSRFToken) or a personal access token: Authorization: Bearer hl_…"},
+        "servers": [{"url": base_url}],
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": {
+            "/healthz": {"get": {"summary": "Health of every backend", "security": [],
+                                 "responses": {"200": _response("all ok"), "503": _response("degraded")}}},
+            "/api/v1/reference": {"get": {"summary": "Reference lists (levels, subjects, kinds, ...)",
+                                          "security": [], "responses": {"200": _response("lists")}}},
+            "/api/v1/materials": {
+                "post": {"summary": "Upload a material",
+                         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                             "type": "object", "required": ["file", "title", "kind", "level", "subject",
+                                                            "licence"],
+                             "properties": {"file": {"type": "string", "format": "binary"},
+                                            **METADATA_FIELDS}}}}},
+                         "responses": {"201": _response("created", {"type": "object", "properties": {
+                             "id": {"type": "integer"}, "status": {"type": "string"},
+                             "job_id": {"type": "integer"}}}), **_errors(400, 401, 403, 413, 415)}},
+                "get": {"summary": "The caller's materials (all for administrators)",
+                        "responses": {"200": _response("list"), **_errors(401)}}},
+            "/api/v1/materials/{id}": {"get": {
+                "summary": "A material the caller may see", "parameters": [_id_param("id")],
+                "responses": {"200": _response("material", material), **_errors(404)}}},
+            "/api/v1/materials/{id}/submit": {"post": {
+                "summary": "Submit for review (owner)", "parameters": [_id_param("id")],
+                "responses": {"200": _response("new state"), **_errors(401, 403, 404, 409)}}},
+            "/api/v1/materials/{id}/review": {"post": {
+                "summary": "Decide on a submission (reviewer)", "parameters": [_id_param("id")],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["decision"],
+                    "properties": {"decision": {"enum": ["approve", "reject", "request_changes"]},
+                                   "comment": {"type": "string"}}}}}},
+                "responses": {"200": _response("new state"), **_errors(400, 401, 403, 404, 409)}}},
+            "/api/v1/materials/{id}/audit": {"get": {
+                "summary": "Audit trail (reviewers, administrators)", "parameters": [_id_param("id")],
+                "responses": {"200": _response("records"), **_errors(401, 403, 404)}}},
+            "/api/v1/review/queue": {"get": {"summary": "Submissions waiting for the caller",
+                                             "responses": {"200": _response("queue"), **_errors(401, 403)}}},
+            "/api/v1/jobs/{id}": {"get": {
+                "summary": "Progress of a background job", "parameters": [_id_param("id")],
+                "responses": {"200": _response("job", {"$ref": "#/components/schemas/Job"}),
+                              **_errors(401, 404)}}},
+            "/api/v1/search": {"get": {
+                "summary": "Search published materials", "security": [],
+                "parameters": [_query("q", {"type": "string", "maxLength": 500}),
+                               *[_query(f, {"type": "string"}) for f in
+                                 ("level", "grade", "subject", "kind", "series", "licence", "province")],
+                               _query("sort", {"enum": ["relevance", "newest"]}),
+                               _query("page", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                               _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100})],
+                "responses": {"200": _response("results", {"$ref": "#/components/schemas/SearchResult"}),
+                              **_errors(400)}}},
+            "/api/v1/suggest": {"get": {"summary": "Completions as you type", "security": [],
+                                        "parameters": [_query("q", {"type": "string"})],
+                                        "responses": {"200": _response("suggestions")}}},
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "session": {"type": "apiKey", "in": "cookie", "name": "hoclieu_session"}},
+            "schemas": {
+                "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}},
+                    "required": ["code", "message"]}}},
+                "Job": {"type": "object", "properties": {
+                    "status": {"enum": ["queued", "running", "succeeded", "failed"]},
+                    "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+                    "error": {"type": ["string", "null"]}}},
+                "Material": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "status": {"type": "string"}, **METADATA_FIELDS,
+                    "pages": {"type": ["integer", "null"]},
+                    "files": {"type": "array", "items": {"type": "object", "properties": {
+                        "name": {"type": "string"}, "size": {"type": "integer"}, "sha256": {"type": "string"},
+                        "content_type": {"type": "string"}, "url": {"type": "string"}}}},
+                    "versions": {"type": "array", "items": {"type": "object"}}}},
+                "SearchResult": {"type": "object", "properties": {
+                    "total": {"type": "integer"},
+                    "hits": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "title": {"type": "string"}, "kind": {"type": "string"},
+                        "subject": {"type": "string"}, "grade": {"type": ["integer", "null"]},
+                        "snippet": {"type": "string"}, "url": {"type": "string"}}}},
+                    "facets": {"type": "object"}}},
+            },
+        },
+    }

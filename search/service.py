@@ -1,0 +1,128 @@
+"""The search side of the database: building index documents, draining the outbox, reindexing.
+
+The database is the source of truth. Publication writes an outbox row in the same transaction; a
+worker drains the outbox into the index; ``hoclieu reindex`` rebuilds the index from the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from repository.config import Settings
+from repository.models import Material, PageText, ReferenceItem, SearchOutbox, Unit, utcnow
+from search.interfaces import PageText as IndexedPage
+from search.interfaces import SearchDocument, SearchIndex
+
+log = logging.getLogger(__name__)
+BATCH = 500
+MAX_BODY_CHARS = 200_000
+
+
+def make_search_index(settings: Settings) -> SearchIndex:
+    """Choose the engine from configuration, in this one place."""
+    backend = settings.get("search", "backend")
+    if backend == "elasticsearch":
+        from search.elastic import ElasticsearchIndex
+
+        return ElasticsearchIndex(settings.get("search", "elasticsearch_url"),
+                                  prefix=settings.get("search", "index_prefix"))
+    from search.sqlite_fts import SqliteFtsIndex
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteFtsIndex(Path(settings.data_dir) / "search.db")
+
+
+def build_documents(session: Session, material_ids: list[int]) -> list[SearchDocument]:
+    """Index documents for the published versions of these materials (unpublished ones are skipped)."""
+    materials = session.scalars(select(Material).where(Material.id.in_(material_ids),
+                                                       Material.published_version_id.is_not(None))).all()
+    version_ids = [m.published_version_id for m in materials]
+    pages: dict[int, list[IndexedPage]] = {}
+    for row in session.execute(select(PageText.version_id, PageText.number, PageText.text)
+                               .where(PageText.version_id.in_(version_ids)).order_by(PageText.number)):
+        pages.setdefault(row.version_id, []).append(IndexedPage(row.number, row.text))
+    provinces = dict(session.execute(select(Unit.id, Unit.province_code)).all())
+    subject_names = dict(session.execute(select(ReferenceItem.code, ReferenceItem.name_vi)
+                                         .where(ReferenceItem.domain == "subject")).all())
+    docs = []
+    for m in materials:
+        version_pages = pages.get(m.published_version_id, [])
+        body = "\n".join(p.text for p in version_pages)[:MAX_BODY_CHARS]
+        docs.append(SearchDocument(
+            material_id=m.id, title=m.title, description=m.description, chapter=m.chapter,
+            lesson=m.lesson, body=body, kind=m.kind, subject_name=subject_names.get(m.subject, ""),
+            level=m.level, grade=m.grade, subject=m.subject,
+            series=m.series, licence=m.licence, province=provinces.get(m.unit_id) or "",
+            published_at=m.published_at, pages=version_pages))
+    return docs
+
+
+def drain_outbox(app: Flask, limit: int = 10_000) -> int:
+    """Apply pending outbox rows to the index, oldest first. Safe to run concurrently and repeatedly:
+    each row's effect is idempotent (upsert the current state, or delete)."""
+    db = app.extensions["db"]
+    index: SearchIndex = app.extensions["search"]
+    done = 0
+    while done < limit:
+        with db.session() as session:
+            rows = session.scalars(select(SearchOutbox).where(SearchOutbox.processed_at.is_(None))
+                                   .order_by(SearchOutbox.id).limit(BATCH)).all()
+            if not rows:
+                break
+            ids = sorted({r.material_id for r in rows})
+            try:
+                docs = build_documents(session, ids)
+                index.upsert(docs)
+                index.delete(sorted(set(ids) - {d.material_id for d in docs}))
+            except Exception as exc:
+                log.warning("search index unavailable, %d changes stay in the outbox: %s", len(rows), exc)
+                session.execute(update(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows]))
+                                .values(attempts=SearchOutbox.attempts + 1, last_error=str(exc)[:1000]))
+                session.commit()
+                break
+            session.execute(update(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows]))
+                            .values(processed_at=utcnow()))
+            session.commit()
+            done += len(rows)
+    return done
+
+
+def published_ids(session: Session) -> Iterator[list[int]]:
+    last = 0
+    while True:
+        ids = session.scalars(select(Material.id).where(Material.published_version_id.is_not(None),
+                                                        Material.id > last)
+                              .order_by(Material.id).limit(BATCH)).all()
+        if not ids:
+            return
+        yield list(ids)
+        last = ids[-1]
+
+
+def reindex(app: Flask) -> int:
+    """Rebuild the whole index from the database."""
+    db = app.extensions["db"]
+    index: SearchIndex = app.extensions["search"]
+    index.clear()
+    count = 0
+    with db.session() as session:
+        pending = session.scalar(select(SearchOutbox.id).order_by(SearchOutbox.id.desc()).limit(1)) or 0
+        for ids in published_ids(session):
+            count += index.upsert(build_documents(session, ids))
+        # Everything up to here is reflected in the rebuilt index.
+        session.execute(update(SearchOutbox).where(SearchOutbox.id <= pending,
+                                                   SearchOutbox.processed_at.is_(None))
+                        .values(processed_at=utcnow()))
+        session.commit()
+    return count
+
+
+def pending_outbox(session: Session) -> int:
+    return len(session.scalars(select(SearchOutbox.id).where(SearchOutbox.processed_at.is_(None))).all())
+

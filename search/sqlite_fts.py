@@ -1,0 +1,429 @@
+"""The embedded search engine: a SQLite file of its own with an FTS5 full-text index.
+
+Every text field is indexed twice, as space-joined syllables: folded (no diacritics, for matching)
+and normalised (diacritics kept, for ranking). A query matches on the folded columns and scores on
+both, so "toán" finds "Toan" and "Toán" but ranks "Toán" first. User text only ever reaches FTS5 as
+quoted syllables built by search.analysis, never as syntax.
+
+Connections come from a small pool, each used by one thread at a time, so the engine may be shared
+by the threads of the web server while a worker process writes to the same file (WAL mode).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from search.analysis import QueryTerm, adjacent_pairs, clean, fold, highlight, normalise, parse_query, tokens
+from search.interfaces import (
+    FACET_FIELDS,
+    MAX_INDEXED_CHARS,
+    FacetValue,
+    SearchDocument,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    validate_query,
+)
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+POOL_SIZE = 8
+BUSY_TIMEOUT_SECONDS = 30.0
+SUGGEST_WORDS = 12          # a title is suggested from each of its first words
+SUGGEST_SCAN = 2000         # rows read per suggestion look-up, however short the prefix
+MAX_PREFIX_CHARS = 100
+
+# Indexed text fields with their BM25 weights: title > chapter/lesson > subject > description > body.
+TEXT_FIELDS = {"title": 10.0, "chapter": 4.0, "lesson": 4.0, "subject_name": 3.0, "description": 2.0,
+               "body": 1.0}
+FOLDED_COLUMNS = tuple(f"{name}_f" for name in TEXT_FIELDS)
+EXACT_COLUMNS = tuple(f"{name}_x" for name in TEXT_FIELDS)
+BM25_WEIGHTS = ", ".join(str(w) for w in (*TEXT_FIELDS.values(), *TEXT_FIELDS.values()))
+FOLDED_FILTER = "{" + " ".join(FOLDED_COLUMNS) + "}"
+EXACT_FILTER = "{" + " ".join(EXACT_COLUMNS) + "}"
+STORED_FILTERS = ("level", "grade", "subject", "kind", "series", "licence", "province")
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS documents (
+    material_id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL, description TEXT NOT NULL, chapter TEXT NOT NULL, lesson TEXT NOT NULL,
+    body TEXT NOT NULL, kind TEXT NOT NULL, level TEXT NOT NULL, grade INTEGER, subject TEXT NOT NULL,
+    subject_name TEXT NOT NULL, series TEXT NOT NULL, licence TEXT NOT NULL, province TEXT NOT NULL,
+    published_at TEXT
+);
+CREATE INDEX IF NOT EXISTS documents_newest ON documents (published_at DESC, material_id DESC);
+CREATE INDEX IF NOT EXISTS documents_subject ON documents (subject, grade);
+CREATE INDEX IF NOT EXISTS documents_level ON documents (level, grade);
+CREATE INDEX IF NOT EXISTS documents_kind ON documents (kind);
+CREATE TABLE IF NOT EXISTS pages (
+    material_id INTEGER NOT NULL, number INTEGER NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (material_id, number)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
+    {", ".join((*FOLDED_COLUMNS, *EXACT_COLUMNS))},
+    tokenize = "unicode61 remove_diacritics 0 categories 'L* N* Co M*'"
+);
+CREATE TABLE IF NOT EXISTS suggestions (
+    key TEXT NOT NULL, label TEXT NOT NULL, material_id INTEGER NOT NULL, rank INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS suggestions_key ON suggestions (key);
+CREATE INDEX IF NOT EXISTS suggestions_material ON suggestions (material_id);
+"""
+TABLES = ("documents", "pages", "documents_fts", "suggestions")
+DOCUMENT_COLUMNS = ("material_id", *TEXT_FIELDS, "kind", "level", "grade", "subject", "series", "licence",
+                    "province", "published_at")
+# SQL below is assembled from this module's constant identifiers only; every value is a bound parameter.
+INSERT_DOCUMENT = (f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)}) "  # noqa: S608
+                   f"VALUES ({', '.join(':' + c for c in DOCUMENT_COLUMNS)})")
+INSERT_FTS = (f"INSERT INTO documents_fts (rowid, {', '.join((*FOLDED_COLUMNS, *EXACT_COLUMNS))}) "  # noqa: S608
+              f"VALUES ({', '.join(['?'] * (1 + 2 * len(TEXT_FIELDS)))})")
+# The range scan reads at most :scan rows of the key index however short the prefix; labels are
+# then ranked: subject names, titles starting with the prefix, titles with a later word matching it.
+SUGGEST_SQL = (
+    "SELECT label, min(rank) AS best, count(*) AS n, min(key) AS first_key FROM "
+    "(SELECT label, rank, key FROM suggestions WHERE key >= :low AND key < :high LIMIT :scan) "
+    "GROUP BY label ORDER BY best, n DESC, first_key, label LIMIT :limit"
+)
+
+
+@dataclass
+class _Prepared:
+    """A document as rows, computed before the write transaction to keep it short."""
+
+    row: dict[str, object]
+    pages: list[tuple[int, int, str]]
+    indexed: tuple[str, ...]
+    suggestions: list[tuple[str, str, int, int]]
+
+
+def _phrase(syllables: Iterable[str]) -> str:
+    """An FTS5 string: syllables are letters and digits only, quotes are doubled all the same."""
+    return '"' + " ".join(syllables).replace('"', '""') + '"'
+
+
+def _term_expression(term: QueryTerm) -> str:
+    """Matches on the folded columns; when the user typed diacritics, the exact form adds to the
+    score. (Without diacritics typed, an exact match would only favour text written without them.)"""
+    folded = f"{FOLDED_FILTER} : {_phrase(term.folded)}"
+    if term.exact == term.folded:
+        return folded
+    return f"({folded} OR {EXACT_FILTER} : {_phrase(term.exact)})"
+
+
+def match_expression(text: str) -> str:
+    """The FTS5 query for user text, or "" when it holds no syllable. All terms are required; the
+    pairs of adjacent syllables only add to the score (the OR'ed branch matches the same rows)."""
+    terms = parse_query(text)
+    if not terms:
+        return ""
+    required = " AND ".join(_term_expression(t) for t in terms)
+    pairs = adjacent_pairs(text) if len(terms) > 1 else []
+    if not pairs:
+        return required
+    boost = " OR ".join(_term_expression(p) for p in pairs)
+    return f"({required}) OR (({required}) AND ({boost}))"
+
+
+def exact_expression(text: str) -> str:
+    """The FTS5 query matching every term typed with diacritics as typed ("" when there is none):
+    documents it matches rank above those matching only once folded ("toán" above "toàn")."""
+    marked = [t for t in parse_query(text) if t.exact != t.folded]
+    return " AND ".join(f"{EXACT_FILTER} : {_phrase(t.exact)}" for t in marked)
+
+
+def _indexed_form(text: str) -> tuple[str, str]:
+    exact = normalise(" ".join(tokens(text)))
+    return fold(exact), exact
+
+
+def _suggestion_rows(doc: SearchDocument, title: str, subject_name: str) -> list[tuple[str, str, int, int]]:
+    rows = []
+    if subject_name:
+        rows.append((" ".join(fold(s) for s in tokens(subject_name)), subject_name, doc.material_id, 0))
+    words = [fold(s) for s in tokens(title)]
+    for start in range(min(len(words), SUGGEST_WORDS)):
+        rows.append((" ".join(words[start:]), title, doc.material_id, 1 if start == 0 else 2))
+    return rows
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds")
+
+
+def _prepare(doc: SearchDocument) -> _Prepared:
+    if not isinstance(doc, SearchDocument) or isinstance(doc.material_id, bool) \
+            or not isinstance(doc.material_id, int):
+        raise TypeError(f"not a SearchDocument with an integer material_id: {doc!r:.200}")
+    pages = [(doc.material_id, int(p.number), clean(p.text)) for p in doc.pages]
+    body = clean(doc.body) or "\n".join(text for _, _, text in pages)
+    fields = {"title": clean(doc.title), "chapter": clean(doc.chapter), "lesson": clean(doc.lesson),
+              "subject_name": clean(doc.subject_name), "description": clean(doc.description),
+              "body": body[:MAX_INDEXED_CHARS]}
+    forms = [_indexed_form(fields[name]) for name in TEXT_FIELDS]
+    row = {**fields, "material_id": doc.material_id, "kind": clean(doc.kind), "level": clean(doc.level),
+           "grade": doc.grade, "subject": clean(doc.subject), "series": clean(doc.series),
+           "licence": clean(doc.licence), "province": clean(doc.province),
+           "published_at": _timestamp(doc.published_at)}
+    return _Prepared(row=row, pages=list({(m, n): (m, n, t) for m, n, t in pages}.values()),
+                     indexed=(*(f for f, _ in forms), *(x for _, x in forms)),
+                     suggestions=_suggestion_rows(doc, fields["title"], fields["subject_name"]))
+
+
+def _filter_sql(filters: dict[str, str], skip: str = "") -> tuple[str, dict[str, object]]:
+    clauses, params = ["1"], {}
+    for name, value in filters.items():
+        if name != skip:
+            clauses.append(f"d.{name} = :filter_{name}")
+            params[f"filter_{name}"] = int(value) if name == "grade" else value
+    return " AND ".join(clauses), params
+
+
+def _sorted_facet(values: list[FacetValue]) -> list[FacetValue]:
+    return sorted(values, key=lambda v: (-v.count, v.value))
+
+
+class SqliteFtsIndex:
+    """SearchIndex over its own SQLite file, created with WAL on first use."""
+
+    name = "sqlite-fts5"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._pool: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._schema_ready = False
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # the index is derived: reindex repairs a lost commit
+        if not self._schema_ready:
+            self._create_schema(conn)
+        return conn
+
+    def _create_schema(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, SCHEMA_VERSION):
+                log.warning("search index %s has schema %s, rebuilding it empty: run reindex", self.path,
+                            version)
+                for table in TABLES:
+                    conn.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._schema_ready = True
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._pool.pop() if self._pool else None
+        if conn is None:
+            conn = self._open()
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            with self._lock:
+                keep = len(self._pool) < POOL_SIZE
+                if keep:
+                    self._pool.append(conn)
+            if not keep:
+                conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction, so that hits, counts and facets see the same state."""
+        with self._connection() as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
+
+    # -- writing -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _remove(conn: sqlite3.Connection, material_ids: list[int]) -> int:
+        removed = 0
+        for material_id in material_ids:
+            removed += conn.execute("DELETE FROM documents WHERE material_id = ?", (material_id,)).rowcount
+            conn.execute("DELETE FROM documents_fts WHERE rowid = ?", (material_id,))
+            conn.execute("DELETE FROM pages WHERE material_id = ?", (material_id,))
+            conn.execute("DELETE FROM suggestions WHERE material_id = ?", (material_id,))
+        return removed
+
+    def upsert(self, documents: Iterable[SearchDocument]) -> int:
+        """Add or replace documents by material_id, all in one transaction."""
+        prepared = [_prepare(doc) for doc in documents]
+        if not prepared:
+            return 0
+        with self._transaction() as conn:
+            for item in prepared:
+                self._remove(conn, [item.row["material_id"]])  # a later copy in the same batch wins
+                conn.execute(INSERT_DOCUMENT, item.row)
+                conn.execute(INSERT_FTS, (item.row["material_id"], *item.indexed))
+                conn.executemany("INSERT INTO pages VALUES (?, ?, ?)", item.pages)
+                conn.executemany("INSERT INTO suggestions VALUES (?, ?, ?, ?)", item.suggestions)
+        return len(prepared)
+
+    def delete(self, material_ids: Iterable[int]) -> int:
+        ids = [int(i) for i in material_ids]
+        if not ids:
+            return 0
+        with self._transaction() as conn:
+            return self._remove(conn, ids)
+
+    def clear(self) -> None:
+        with self._transaction() as conn:
+            for table in TABLES:
+                conn.execute(f"DELETE FROM {table}")  # noqa: S608
+
+    def optimize(self) -> None:
+        """Merge the full-text index into one segment (optional: worth running after a reindex)."""
+        with self._transaction() as conn:
+            conn.execute("INSERT INTO documents_fts (documents_fts) VALUES ('optimize')")
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        with self._connection() as conn:
+            return conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+
+    def check(self) -> str:
+        """Cheap health check: the file opens and every table answers (raises otherwise)."""
+        with self._snapshot() as conn:
+            for table in TABLES:
+                conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchall()  # noqa: S608
+            conn.execute("SELECT rowid FROM documents_fts WHERE documents_fts MATCH ? LIMIT 1",
+                         (_phrase(["ok"]),)).fetchall()
+        return "ok"
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        checked = validate_query(query)
+        match = match_expression(checked.text)
+        with self._snapshot() as conn:
+            total, facets = self._counts(conn, match, checked.filters)
+            rows = self._hits(conn, match, exact_expression(checked.text), checked) if total else []
+            hits = self._with_snippets(conn, rows, checked.text if match else "")
+        return SearchResult(total=total, hits=hits, facets=facets)
+
+    @staticmethod
+    def _candidates(match: str) -> str:
+        columns = ", ".join(f"d.{name}" for name in STORED_FILTERS)
+        if not match:
+            return f"SELECT {columns} FROM documents d"  # noqa: S608
+        return (f"SELECT {columns} FROM documents d JOIN (SELECT rowid AS id FROM documents_fts "  # noqa: S608
+                "WHERE documents_fts MATCH :match) m ON d.material_id = m.id")
+
+    def _counts(self, conn: sqlite3.Connection, match: str,
+                filters: dict[str, str]) -> tuple[int, dict[str, list[FacetValue]]]:
+        """Total and facets in one statement over the candidates computed once. Each facet applies
+        every filter but its own, so the other values of a filtered facet keep their counts."""
+        where, params = _filter_sql(filters)
+        selects = [f"SELECT '' AS facet, NULL AS value, count(*) AS n FROM base d WHERE {where}"]  # noqa: S608
+        for name in FACET_FIELDS:
+            facet_where, facet_params = _filter_sql(filters, skip=name)
+            params.update(facet_params)
+            selects.append(f"SELECT '{name}', d.{name}, count(*) FROM base d "  # noqa: S608
+                           f"WHERE {facet_where} AND d.{name} IS NOT NULL AND d.{name} != '' "
+                           f"GROUP BY d.{name}")
+        sql = f"WITH base AS MATERIALIZED ({self._candidates(match)}) " + " UNION ALL ".join(selects)
+        if match:
+            params["match"] = match
+        facets: dict[str, list[FacetValue]] = {name: [] for name in FACET_FIELDS}
+        total = 0
+        for facet, value, count in conn.execute(sql, params):
+            if facet:
+                facets[facet].append(FacetValue(value=str(value), count=count))
+            else:
+                total = count
+        return total, {name: _sorted_facet(values) for name, values in facets.items()}
+
+    @staticmethod
+    def _hits(conn: sqlite3.Connection, match: str, exact: str, query: SearchQuery) -> list[tuple]:
+        where, params = _filter_sql(query.filters)
+        newest = "d.published_at DESC NULLS LAST, d.material_id DESC"
+        columns = "d.material_id, d.title, d.kind, d.subject, d.grade, d.level"
+        if match:
+            tier = ("d.material_id IN (SELECT rowid FROM documents_fts "
+                    "WHERE documents_fts MATCH :exact) DESC, " if exact else "")
+            relevance = f"{tier}score DESC, {newest}"
+            sql = (f"SELECT {columns}, -bm25(documents_fts, {BM25_WEIGHTS}) AS score "  # noqa: S608
+                   f"FROM documents_fts JOIN documents d ON d.material_id = documents_fts.rowid "
+                   f"WHERE documents_fts MATCH :match AND {where} ORDER BY "
+                   + (relevance if query.sort == "relevance" else newest))
+            params.update(match=match, exact=exact)
+        else:
+            sql = f"SELECT {columns}, 0.0 AS score FROM documents d WHERE {where} ORDER BY {newest}"  # noqa: S608
+        params.update(limit=query.per_page, offset=(query.page - 1) * query.per_page)
+        return conn.execute(sql + " LIMIT :limit OFFSET :offset", params).fetchall()
+
+    @staticmethod
+    def _with_snippets(conn: sqlite3.Connection, rows: list[tuple], text: str) -> list[SearchHit]:
+        words = [w for term in parse_query(text) for w in term.folded]
+        hits = []
+        for material_id, title, kind, subject, grade, level, score in rows:
+            fields = conn.execute("SELECT description, body, title FROM documents WHERE material_id = ?",
+                                  (material_id,)).fetchone() or ("", "", "")
+            hits.append(SearchHit(material_id=material_id, title=title, kind=kind, subject=subject,
+                                  grade=grade, level=level, snippet=highlight(fields, words),
+                                  score=float(score)))
+        return hits
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        """Titles and subject names whose words start with the prefix (diacritics-insensitive):
+        subjects first, then titles starting with it, then titles with a later word starting with it."""
+        if not isinstance(prefix, str):
+            return []
+        prefix = prefix[:MAX_PREFIX_CHARS]
+        words = [fold(s) for s in tokens(prefix)]
+        if not words:
+            return []
+        key = " ".join(words) + ("" if unicodedata.normalize("NFC", prefix)[-1].isalnum() else " ")
+        limit = max(1, min(int(limit), 50))
+        with self._connection() as conn:
+            rows = conn.execute(SUGGEST_SQL, {"low": key, "high": key + "\U0010ffff", "scan": SUGGEST_SCAN,
+                                      "limit": limit}).fetchall()
+        return [label for label, *_ in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, []
+        for conn in pool:
+            conn.close()

@@ -1,0 +1,110 @@
+"""The portal's search: home page, results page, and the search and suggestion API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from sqlalchemy import func, select
+
+from repository.api import api_error
+from repository.db import get_session
+from repository.models import Material
+from repository.reference import current_reference
+from search.interfaces import FACET_FIELDS, SearchQuery, SearchQueryError, SearchResult
+
+bp = Blueprint("search", __name__, template_folder="templates")
+
+FILTER_FIELDS = (*FACET_FIELDS, "series", "licence", "province")
+MAX_PAGE = 1000
+MAX_PER_PAGE = 100
+
+
+class BadSearch(ValueError):
+    def __init__(self, field: str, message_vi: str) -> None:
+        super().__init__(message_vi)
+        self.field, self.message_vi = field, message_vi
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadSearch(name, f"Tham số {name} phải là số nguyên từ {low} đến {high}.")
+    return int(raw)
+
+
+def query_from_request() -> SearchQuery:
+    filters = {f: request.args.get(f, "").strip() for f in FILTER_FIELDS if request.args.get(f, "").strip()}
+    for value in filters.values():
+        if len(value) > 80:
+            raise BadSearch("filter", "Giá trị bộ lọc quá dài.")
+    sort = request.args.get("sort", "relevance")
+    if sort not in {"relevance", "newest"}:
+        raise BadSearch("sort", "Cách sắp xếp không hợp lệ (relevance hoặc newest).")
+    per_page_default = int(current_app.extensions["settings"].get("search", "per_page", 20))
+    return SearchQuery(text=request.args.get("q", "")[:500], filters=filters,
+                       page=_int_arg("page", 1, 1, MAX_PAGE),
+                       per_page=_int_arg("per_page", per_page_default, 1, MAX_PER_PAGE), sort=sort)
+
+
+def run_search(query: SearchQuery) -> SearchResult:
+    return current_app.extensions["search"].search(query)
+
+
+def result_as_dict(result: SearchResult) -> dict[str, Any]:
+    return {
+        "total": result.total,
+        "hits": [{"id": h.material_id, "title": h.title, "kind": h.kind, "subject": h.subject,
+                  "grade": h.grade, "level": h.level, "snippet": h.snippet,
+                  "url": url_for("materials.detail", material_id=h.material_id)} for h in result.hits],
+        "facets": {name: [{"value": v.value, "count": v.count} for v in values]
+                   for name, values in result.facets.items()},
+    }
+
+
+@bp.get("/")
+def home():
+    db = get_session()
+    newest = db.scalars(select(Material).where(Material.published_version_id.is_not(None))
+                        .order_by(Material.published_at.desc()).limit(8)).all()
+    counts = dict(db.execute(select(Material.level, func.count()).where(
+        Material.published_version_id.is_not(None)).group_by(Material.level)).all())
+    return render_template("search/home.html", newest=newest, level_counts=counts,
+                           ref=current_reference(db))
+
+
+@bp.get("/search")
+def results():
+    db = get_session()
+    ref = current_reference(db)
+    try:
+        query = query_from_request()
+        result = run_search(query)
+    except (BadSearch, SearchQueryError) as exc:
+        message = getattr(exc, "message_vi", str(exc))
+        return render_template("search/results.html", query=None, result=None, error=message, ref=ref,
+                               args=request.args), 400
+    return render_template("search/results.html", query=query, result=result, error=None, ref=ref,
+                           args=request.args)
+
+
+@bp.get("/api/v1/search")
+def api_search():
+    try:
+        result = run_search(query_from_request())
+    except BadSearch as exc:
+        return api_error(400, "invalid_query", exc.message_vi, exc.field)
+    except SearchQueryError as exc:
+        return api_error(400, "invalid_query", str(exc), getattr(exc, "field", None))
+    return jsonify(result_as_dict(result))
+
+
+@bp.get("/api/v1/suggest")
+def api_suggest():
+    prefix = request.args.get("q", "")[:100]
+    suggestions = current_app.extensions["search"].suggest(prefix, limit=8) if prefix.strip() else []
+    response = jsonify({"suggestions": suggestions})
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
