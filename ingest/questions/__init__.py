@@ -1,0 +1,1 @@
+"""Question-bank formats: one module per import/export format, all producing :mod:`.model` records."""
