@@ -1,0 +1,83 @@
+"""OCR of scanned pages: detection of pages without a usable text layer, and real tesseract on a scan of
+known Vietnamese text inside a mixed document (one born-digital page, one scanned page)."""
+
+from __future__ import annotations
+
+import difflib
+import io
+import unicodedata
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from pypdf import PdfReader, PdfWriter
+
+from ingest.errors import IngestError
+from ingest.ocr import OcrSettings, ocr_pages, page_needs_ocr, tesseract_available
+from ingest.pdf import inspect_pdf
+from repository.demo.pdfgen import render_pdf
+
+SCANNED_TEXT = ("Định luật 2 Newton: gia tốc của một vật cùng hướng với lực tác dụng lên vật. "
+                "Độ lớn của gia tốc tỉ lệ thuận với độ lớn của lực và tỉ lệ nghịch với khối lượng của vật.")
+DIGITAL_TEXT = "Trang này có lớp chữ: chuyển động thẳng biến đổi đều và đồ thị vận tốc theo thời gian."
+
+needs_tesseract = pytest.mark.skipif(not tesseract_available("vie"),
+                                     reason="tesseract with Vietnamese data (tesseract-ocr-vie) is not installed")
+
+
+def scanned_copy(pdf: bytes, scale: float = 200 / 72) -> bytes:
+    """The PDF as a scan would make it: each page an image, no text layer."""
+    document = pdfium.PdfDocument(pdf)
+    images = [document[i].render(scale=scale).to_pil().convert("L") for i in range(len(document))]
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=200)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def mixed_pdf(tmp_path_factory) -> Path:
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(render_pdf("Chương II. Động học", [DIGITAL_TEXT]))))
+    writer.append(PdfReader(io.BytesIO(scanned_copy(render_pdf("Bài 15", [SCANNED_TEXT])))))
+    path = tmp_path_factory.mktemp("ocr") / "sach-scan.pdf"
+    with path.open("wb") as out:
+        writer.write(out)
+    return path
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("", True),
+    ("   \n 12 \n", True),  # a scan with a printed page number
+    ("\ue001\ue002\ue003 " * 20, True),  # a font without a usable encoding
+    ("\ufffd" * 30 + "abc", True),
+    (DIGITAL_TEXT, False),
+    ("Bài 1. Hàm số y = ax² + bx + c; đồ thị là một parabol (P) có đỉnh I(−b/2a; −Δ/4a).", False),
+])
+def test_page_needs_ocr(text, expected):
+    assert page_needs_ocr(text) is expected
+
+
+@needs_tesseract
+def test_only_the_scanned_page_of_a_mixed_document_is_ocrd(mixed_pdf):
+    info = inspect_pdf(mixed_pdf)
+    assert [page_needs_ocr(text) for text in info.pages] == [False, True]
+    seen = []
+    texts = ocr_pages(mixed_pdf, [2], progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 1)] and list(texts) == [2]
+    text = unicodedata.normalize("NFC", " ".join(texts[2].split()))
+    expected = " ".join(("Bài 15 " + SCANNED_TEXT).split())
+    similarity = difflib.SequenceMatcher(None, text, expected).ratio()
+    assert similarity > 0.9, (similarity, text)
+    for word in ("Định luật", "gia tốc", "khối lượng", "tỉ lệ nghịch"):
+        assert word in text
+
+
+@needs_tesseract
+def test_ocr_of_no_page_starts_nothing(mixed_pdf):
+    assert ocr_pages(mixed_pdf, []) == {}
+
+
+def test_missing_language_data_is_a_clear_error(mixed_pdf):
+    with pytest.raises(IngestError) as raised:
+        ocr_pages(mixed_pdf, [2], settings=OcrSettings(language="khong-co-ngon-ngu-nay"))
+    assert raised.value.code == "ocr_unavailable" and "tesseract" in raised.value.message_vi
