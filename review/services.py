@@ -3,6 +3,7 @@ outbox row, all in one transaction; optimistic locking makes concurrent decision
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -47,32 +48,43 @@ def allowed_actions(actor: User, material: Material) -> list[Transition]:
     return [t for t in actions_from(material.status) if _actor_fits(t, actor, material)]
 
 
+#: Work done inside the transition's transaction, given the new audit record (e.g. store the rubric).
+OnApply = Callable[[Session, Material, AuditRecord], None]
+
+
 def apply_transition(session: Session, material_id: int, action: str, actor: User, comment: str = "",
-                     expected_status: str | None = None) -> Outcome:
-    """Take ``action`` on the material as ``actor``. Commits; raises ReviewError (nothing changed)."""
+                     expected_status: str | None = None, expected_lock: int | None = None,
+                     on_apply: OnApply | None = None) -> Outcome:
+    """Take ``action`` on the material as ``actor``. Commits; raises ReviewError (nothing changed).
+    ``expected_lock`` is the lock_version the caller saw: a material changed since then is a conflict."""
     comment = (comment or "").strip()
     material = session.get(Material, material_id)
     if material is None:
         raise ReviewError("not_found", "Không tìm thấy học liệu.", 404)
-    if expected_status and material.status != expected_status:
-        raise _conflict(material)
-    transition = _check(session, material, action, actor, comment)
+    if (expected_status and material.status != expected_status) or \
+            (expected_lock is not None and material.lock_version != expected_lock):
+        raise conflict(session, material)
+    transition = check_transition(session, material, action, actor, comment)
     from_state = material.status
     material.status = transition.target
     _apply_publication(session, material, transition)
-    session.add(AuditRecord(material_id=material.id, version_id=material.current_version_id,
-                            actor_id=actor.id, action=action, from_state=from_state,
-                            to_state=transition.target, comment=comment))
+    record = AuditRecord(material_id=material.id, version_id=material.current_version_id, actor_id=actor.id,
+                         action=action, from_state=from_state, to_state=transition.target, comment=comment)
+    session.add(record)
     try:
+        if on_apply is not None:
+            on_apply(session, material, record)
         session.commit()
     except StaleDataError as exc:
         session.rollback()
         session.expire_all()
-        raise _conflict(session.get(Material, material_id)) from exc
+        raise conflict(session, session.get(Material, material_id)) from exc
     return Outcome(material, transition)
 
 
-def _check(session: Session, material: Material, action: str, actor: User, comment: str) -> Transition:
+def check_transition(session: Session, material: Material, action: str, actor: User,
+                     comment: str) -> Transition:
+    """The transition ``action`` takes from the material's state, if this actor may take it now."""
     if action not in ACTION_LABELS:
         raise ReviewError("invalid_decision", f"Quyết định không hợp lệ: {action}.", 400, "decision")
     transition = find_transition(action, material.status)
@@ -106,17 +118,19 @@ def _apply_publication(session: Session, material: Material, transition: Transit
         session.add(SearchOutbox(material_id=material.id, operation="delete"))
 
 
-def _conflict(material: Material | None) -> ReviewError:
-    state = STATES.get(material.status, "") if material else ""
-    return ReviewError("conflict", "Học liệu vừa được người khác xử lý; trạng thái hiện tại: "
-                       f"'{state}'. Hãy tải lại trang.", 409)
-
-
-def review_queue(session: Session, reviewer: User, limit: int = 200) -> list[Material]:
-    """Submissions waiting for a decision, oldest first, never the reviewer's own."""
-    return list(session.scalars(select(Material).where(Material.status == "in_review",
-                                                       Material.owner_id != reviewer.id)
-                                .order_by(Material.updated_at).limit(limit)))
+def conflict(session: Session, material: Material | None) -> ReviewError:
+    """A 409 telling the loser of a race what happened: who did what last, and the state now."""
+    if material is None:
+        return ReviewError("not_found", "Không tìm thấy học liệu.", 404)
+    state = STATES.get(material.status, material.status)
+    last = session.scalar(select(AuditRecord).where(AuditRecord.material_id == material.id)
+                          .order_by(AuditRecord.id.desc()).limit(1))
+    what = ""
+    if last is not None and last.action in ACTION_LABELS:
+        who = last.actor.name or last.actor.email if last.actor else "hệ thống"
+        what = f" ({who}: “{ACTION_LABELS[last.action]}” lúc {last.at:%H:%M:%S %d/%m/%Y} UTC)"
+    return ReviewError("conflict", f"Học liệu vừa được người khác xử lý{what}; trạng thái hiện tại: "
+                       f"'{state}'. Quyết định của bạn chưa được ghi. Hãy tải lại trang.", 409)
 
 
 def audit_trail(session: Session, material_id: int) -> list[AuditRecord]:

@@ -28,6 +28,17 @@ ACTION_LABELS: dict[str, str] = {
     "withdraw": "Gỡ xuống",
 }
 
+#: Audit events that are not state changes (assignment work), with their Vietnamese labels.
+EVENT_LABELS: dict[str, str] = {
+    "upload": "Tải lên",
+    "assign": "Phân công thẩm định",
+    "claim": "Nhận thẩm định",
+    "reassign": "Phân công lại (quá hạn)",
+}
+
+#: The decisions a reviewer takes on a submission.
+DECISIONS: tuple[str, ...] = ("approve", "request_changes", "reject")
+
 
 @dataclass(frozen=True)
 class Transition:
@@ -53,6 +64,8 @@ TRANSITIONS: tuple[Transition, ...] = (
                comment_required=True),
     Transition("reject", "in_review", "rejected", REVIEWERS, owner="must_not", comment_required=True),
     Transition("withdraw", "published", "withdrawn", AUTHORS, owner="must", admin_overrides_owner=True,
+               comment_required=True, publication="unpublish"),
+    Transition("withdraw", "in_review", "withdrawn", AUTHORS, owner="must", admin_overrides_owner=True,
                comment_required=True, publication="unpublish"),
 )
 

@@ -1,85 +1,220 @@
-"""Review pages and API: the reviewer's queue, decisions on a material, the audit trail."""
+"""Review pages and API: the reviewer's queue, the review page (viewer beside the rubric), decisions, claims,
+withdrawal, the audit trail and its CSV export."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from repository.api import api_error
 from repository.db import get_session
 from repository.materials.queries import get_visible_material
-from repository.permissions import has_permission
+from repository.materials.services import material_files
+from repository.models import Material, utcnow
+from repository.permissions import can_view_material, has_permission
 from repository.reference import current_reference
-from review.services import ReviewError, apply_transition, audit_trail, review_queue
-from review.states import ACTION_LABELS, STATES
+from review.assignment import claim, open_assignment
+from review.audit import audit_csv, records_for
+from review.config import ReviewConfig
+from review.models import ReviewDecision
+from review.queue import DUE_FILTERS, QUEUE_STATES, QueueFilters, review_queue
+from review.services import Outcome, ReviewError, apply_transition, audit_trail
+from review.states import ACTION_LABELS, DECISIONS, STATES
+from review.workflow import decide, submit, withdraw
 
 bp = Blueprint("review", __name__, template_folder="templates")
+AUDIT_ROLES = frozenset({"reviewer", "admin"})
 
 
-def _decide(material_id: int, action: str, comment: str):
+def _cfg() -> ReviewConfig:
+    return current_app.extensions["review"]
+
+
+def _after_commit(outcome: Outcome | None = None) -> None:
+    """Wake the worker: the search outbox after a publication change, the mail outbox always."""
+    jobs = current_app.extensions["jobs"]
+    if outcome is not None and outcome.transition.publication != "keep":
+        jobs.notify("search_outbox")
+    jobs.notify("review_mail")
+
+
+def _run(material_id: int, action: str, data: dict[str, Any]) -> Outcome:
+    """Take a workflow action on a material the user may see (404 otherwise)."""
     db = get_session()
-    get_visible_material(db, material_id)  # 404 for what the user may not see
-    outcome = apply_transition(db, material_id, action, current_user, comment)
-    if outcome.transition.publication != "keep":
-        current_app.extensions["jobs"].notify("search_outbox")
+    get_visible_material(db, material_id)
+    comment = str(data.get("comment") or "")
+    lock = _int_or_none(data.get("lock_version"))
+    if action == "submit":
+        outcome = submit(db, material_id, current_user, _cfg(), comment)
+    elif action == "withdraw":
+        outcome = withdraw(db, material_id, current_user, comment, expected_lock=lock)
+    elif action in DECISIONS:
+        outcome = decide(db, material_id, current_user, _cfg(), action, comment, data.get("scores"),
+                         data.get("comments"), expected_lock=lock)
+    else:
+        outcome = apply_transition(db, material_id, action, current_user, comment, expected_lock=lock)
+    _after_commit(outcome)
     return outcome
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _require_reviewer() -> None:
+    if not has_permission(current_user, "review"):
+        abort(403)
 
 
 # -- HTML ----------------------------------------------------------------------------------------------
 @bp.get("/review/queue")
 @login_required
 def queue():
-    if not has_permission(current_user, "review"):
-        abort(403)
+    _require_reviewer()
     db = get_session()
-    return render_template("review/queue.html", materials=review_queue(db, current_user),
-                           ref=current_reference(db), states=STATES)
+    filters = QueueFilters.from_args(request.args)
+    return render_template("review/queue.html", items=review_queue(db, current_user, _cfg(), filters),
+                           filters=filters, ref=current_reference(db), states=STATES, now=utcnow(),
+                           queue_states=QUEUE_STATES, due_filters=DUE_FILTERS)
+
+
+@bp.get("/review/materials/<int:material_id>")
+@login_required
+def review_page(material_id: int):
+    _require_reviewer()
+    db = get_session()
+    material = get_visible_material(db, material_id)
+    files = material_files(db, material.current_version_id)
+    decisions = db.scalars(select(ReviewDecision).where(ReviewDecision.material_id == material_id)
+                           .order_by(ReviewDecision.id)).all()
+    return render_template("review/review.html", material=material, rubric=_cfg().rubric,
+                           original=next((f for f in files if f.role == "original"), None),
+                           assignment=open_assignment(db, material_id), decisions=decisions,
+                           ref=current_reference(db), decisions_allowed=DECISIONS)
+
+
+@bp.post("/review/materials/<int:material_id>/claim")
+@login_required
+def claim_page(material_id: int):
+    _require_reviewer()
+    db = get_session()
+    get_visible_material(db, material_id)
+    try:
+        claim(db, material_id, current_user, _cfg())
+    except ReviewError as exc:
+        flash(exc.message_vi, "error")
+    else:
+        _after_commit()
+        flash("Bạn đã nhận thẩm định học liệu này.", "success")
+    return redirect(url_for("review.review_page", material_id=material_id), 303)
+
+
+def _rubric_from_form(form: Any) -> tuple[dict[str, str], dict[str, str]]:
+    codes = _cfg().rubric.criteria
+    scores = {c: form.get(f"score-{c}", "") for c in codes if form.get(f"score-{c}", "")}
+    comments = {c: form.get(f"note-{c}", "") for c in codes if form.get(f"note-{c}", "").strip()}
+    return scores, comments
+
+
+@bp.post("/review/materials/<int:material_id>/decision")
+@login_required
+def decision_page(material_id: int):
+    _require_reviewer()
+    scores, comments = _rubric_from_form(request.form)
+    data = {"comment": request.form.get("comment", ""), "scores": scores, "comments": comments,
+            "lock_version": request.form.get("lock_version")}
+    try:
+        outcome = _run(material_id, request.form.get("decision", ""), data)
+    except ReviewError as exc:
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message_vi, "error")
+        return redirect(url_for("review.review_page", material_id=material_id), 303)
+    flash(f"{ACTION_LABELS[outcome.transition.action]}: {STATES[outcome.material.status]}.", "success")
+    return redirect(url_for("review.queue"), 303)
 
 
 @bp.post("/materials/<int:material_id>/actions/<action>")
 @login_required
 def act(material_id: int, action: str):
+    """The buttons of the material page (submit, withdraw; decisions when no rubric is required)."""
     try:
-        outcome = _decide(material_id, action, request.form.get("comment", ""))
+        outcome = _run(material_id, action, {"comment": request.form.get("comment", "")})
     except ReviewError as exc:
         if exc.status == 404:
             abort(404)
         flash(exc.message_vi, "error")
-        return redirect(url_for("materials.detail", material_id=material_id), 303)
+        target = "review.review_page" if action in DECISIONS else "materials.detail"
+        return redirect(url_for(target, material_id=material_id), 303)
     flash(f"{ACTION_LABELS[action]}: {STATES[outcome.material.status]}.", "success")
-    if action in {"approve", "reject", "request_changes"}:
+    if action in DECISIONS:
         return redirect(url_for("review.queue"), 303)
     return redirect(url_for("materials.detail", material_id=material_id), 303)
 
 
 # -- API -----------------------------------------------------------------------------------------------
+def _api_run(material_id: int, action: str, data: dict[str, Any]):
+    try:
+        outcome = _run(material_id, action, data)
+    except ReviewError as exc:
+        return api_error(exc.status, exc.code, exc.message_vi, exc.field)
+    material = outcome.material
+    return jsonify({"id": material.id, "status": material.status, "lock_version": material.lock_version,
+                    "published": material.published_version_id is not None})
+
+
+def _json_body() -> dict[str, Any] | None:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else None
+
+
 @bp.post("/api/v1/materials/<int:material_id>/submit")
 @login_required
 def api_submit(material_id: int):
-    return _api_decide(material_id, "submit", (request.get_json(silent=True) or {}).get("comment", ""))
+    return _api_run(material_id, "submit", _json_body() or {})
 
 
 @bp.post("/api/v1/materials/<int:material_id>/review")
 @login_required
 def api_review(material_id: int):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return api_error(400, "bad_request", "Cần thân JSON {\"decision\", \"comment\"}.")
-    decision = body.get("decision")
-    if decision not in {"approve", "reject", "request_changes"}:
+    body = _json_body()
+    if body is None:
+        return api_error(400, "bad_request", "Cần thân JSON {\"decision\", \"comment\", \"scores\"}.")
+    if body.get("decision") not in DECISIONS:
         return api_error(400, "invalid_decision",
                          "decision phải là approve, reject hoặc request_changes.", "decision")
-    return _api_decide(material_id, decision, str(body.get("comment") or ""))
+    return _api_run(material_id, body["decision"], body)
 
 
-def _api_decide(material_id: int, action: str, comment: str):
+@bp.post("/api/v1/materials/<int:material_id>/withdraw")
+@login_required
+def api_withdraw(material_id: int):
+    body = _json_body() or {}
+    return _api_run(material_id, "withdraw", {"comment": body.get("reason") or body.get("comment"),
+                                              "lock_version": body.get("lock_version")})
+
+
+@bp.post("/api/v1/materials/<int:material_id>/claim")
+@login_required
+def api_claim(material_id: int):
+    if not has_permission(current_user, "review"):
+        return api_error(403, "forbidden", "Chỉ chuyên gia thẩm định nhận được việc thẩm định.")
+    db = get_session()
+    get_visible_material(db, material_id)
     try:
-        outcome = _decide(material_id, action, comment)
+        assignment = claim(db, material_id, current_user, _cfg())
     except ReviewError as exc:
         return api_error(exc.status, exc.code, exc.message_vi, exc.field)
-    material = outcome.material
-    return jsonify({"id": material.id, "status": material.status,
-                    "published": material.published_version_id is not None})
+    _after_commit()
+    return jsonify({"material_id": material_id, "reviewer": current_user.email,
+                    "due_at": assignment.due_at.isoformat()})
 
 
 @bp.get("/api/v1/review/queue")
@@ -87,19 +222,68 @@ def _api_decide(material_id: int, action: str, comment: str):
 def api_queue():
     if not has_permission(current_user, "review"):
         return api_error(403, "forbidden", "Chỉ chuyên gia thẩm định và quản trị viên có hàng đợi thẩm định.")
-    items = review_queue(get_session(), current_user)
-    return jsonify({"materials": [{"id": m.id, "title": m.title, "subject": m.subject, "grade": m.grade,
-                                   "level": m.level, "status": m.status,
-                                   "submitted_at": m.updated_at.isoformat()} for m in items]})
+    now = utcnow()
+    items = review_queue(get_session(), current_user, _cfg(), QueueFilters.from_args(request.args), now)
+    return jsonify({"materials": [{
+        "id": i.material.id, "title": i.material.title, "subject": i.material.subject,
+        "grade": i.material.grade, "level": i.material.level, "status": i.material.status,
+        "submitted_at": i.material.updated_at.isoformat(), "due_at": i.due_at.isoformat(),
+        "overdue": i.overdue(now), "lock_version": i.material.lock_version,
+        "assigned_to": i.assignment.reviewer.email if i.assignment else None} for i in items]})
 
 
 @bp.get("/api/v1/materials/<int:material_id>/audit")
 @login_required
 def api_audit(material_id: int):
-    if current_user.role not in {"reviewer", "admin"}:
+    if current_user.role not in AUDIT_ROLES:
         return api_error(403, "forbidden", "Chỉ chuyên gia thẩm định và quản trị viên xem được nhật ký.")
     db = get_session()
     get_visible_material(db, material_id)
     return jsonify({"records": [{"at": r.at.isoformat(), "actor": r.actor.email if r.actor else None,
                                  "action": r.action, "from": r.from_state, "to": r.to_state,
                                  "comment": r.comment} for r in audit_trail(db, material_id)]})
+
+
+def _csv_response(text: str, filename: str) -> Response:
+    return Response(text, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+@bp.get("/api/v1/materials/<int:material_id>/audit.csv")
+@login_required
+def audit_csv_material(material_id: int):
+    if current_user.role not in AUDIT_ROLES:
+        return api_error(403, "forbidden", "Chỉ chuyên gia thẩm định và quản trị viên xuất được nhật ký.")
+    db = get_session()
+    get_visible_material(db, material_id)
+    return _csv_response(audit_csv(db, records_for(db, material_id=material_id)),
+                         f"nhat-ky-hoc-lieu-{material_id}.csv")
+
+
+def _day(value: str | None, field: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        raise ReviewError("bad_date", f"Ngày không hợp lệ ở '{field}': dùng dạng NNNN-TT-NN.", 400, field) from None
+
+
+@bp.get("/api/v1/review/audit.csv")
+@login_required
+def audit_csv_period():
+    """Every record of a period (``since`` and ``until`` are days, both included) that the caller may see."""
+    if current_user.role not in AUDIT_ROLES:
+        return api_error(403, "forbidden", "Chỉ chuyên gia thẩm định và quản trị viên xuất được nhật ký.")
+    try:
+        since = _day(request.args.get("since"), "since")
+        until = _day(request.args.get("until"), "until")
+    except ReviewError as exc:
+        return api_error(exc.status, exc.code, exc.message_vi, exc.field)
+    db = get_session()
+    records = records_for(db, since=since, until=until + timedelta(days=1) if until else None)
+    visible = {m.id for m in db.scalars(select(Material).where(Material.id.in_({r.material_id for r in records})))
+               if can_view_material(current_user, m)}
+    name = f"nhat-ky-{since:%Y%m%d}" if since else "nhat-ky-tu-dau"
+    name += f"-{until:%Y%m%d}.csv" if until else "-den-nay.csv"
+    return _csv_response(audit_csv(db, [r for r in records if r.material_id in visible]), name)

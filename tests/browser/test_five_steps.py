@@ -96,12 +96,16 @@ def test_upload_review_search_view_download_administer(portal, browser, tmp_path
     student.goto(f"{portal}/search?q=dinh+luat+2+newton+bai+giang+thu+nghiem")
     assert "thử nghiệm" not in student.locator(".hit-list").inner_text()
 
-    # 3. The reviewer finds it in the queue and approves it with a comment.
+    # 3. The reviewer finds it in the queue, scores the rubric beside the viewer and approves it.
     reviewer = _login(browser, portal, "td")
     reviewer.goto(f"{portal}/review/queue")
     reviewer.get_by_role("link", name="Định luật 2 Newton — bài giảng thử nghiệm").click()
-    reviewer.locator("#comment-approve").fill("Nội dung chính xác.")
-    reviewer.get_by_role("button", name="Phê duyệt").click()
+    assert reviewer.locator("#pdf-viewer").count() == 1  # the document beside the rubric
+    for score in reviewer.locator("#rubric select[id^=score-]").all():
+        score.select_option("5")
+    reviewer.get_by_label("Nhận xét tổng hợp").fill("Nội dung chính xác.")
+    reviewer.get_by_label("Quyết định").select_option("approve")
+    reviewer.get_by_role("button", name="Ghi quyết định").click()
     reviewer.wait_for_url(f"{portal}/review/queue")
 
     # 4. The student searches without diacritics, opens it, sees the viewer, downloads it.

@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+from review.config import DEFAULT_CRITERIA
 from tests.conftest import bearer
 from tests.core.documents import HTML_AS_PDF, encrypted_pdf, newton_pdf, truncated_pdf
 
@@ -14,6 +15,9 @@ METADATA = {"title": "Bài 15. Định luật 2 Newton", "description": "Bài gi
             "kind": "sach-giao-khoa", "level": "thpt", "grade": "10", "subject": "vat-li", "series": "kntt",
             "chapter": "Chương III. Động lực học", "lesson": "Bài 15. Định luật 2 Newton",
             "licence": "CC-BY-4.0"}
+
+#: A complete rubric (every default criterion scored 4), which every review decision needs.
+SCORES = dict.fromkeys(DEFAULT_CRITERIA, 4)
 
 
 def upload(client, token: str, data: bytes, filename: str = "newton.pdf", **fields):
@@ -48,7 +52,7 @@ def test_whole_flow_from_upload_to_student_download(app, client, tokens):
     queue = client.get("/api/v1/review/queue", headers=bearer(tokens["reviewer"])).json["materials"]
     assert [m["id"] for m in queue] == [material_id]
     decided = client.post(f"/api/v1/materials/{material_id}/review", headers=bearer(tokens["reviewer"]),
-                          json={"decision": "approve", "comment": "Chính xác, trình bày tốt."})
+                          json={"decision": "approve", "comment": "Chính xác, trình bày tốt.", "scores": SCORES})
     assert decided.status_code == 200 and decided.json["status"] == "published"
 
     for query in ("định luật newton", "dinh luat newton", "ĐỊNH LUẬT", "gia toc ti le nghich"):
@@ -77,17 +81,19 @@ def test_reviewer_can_request_changes_and_reject_with_comment(app, client, token
                              json={"decision": "request_changes"})
     assert no_comment.status_code == 400 and no_comment.json["error"]["field"] == "comment"
     changes = client.post(f"/api/v1/materials/{material_id}/review", headers=bearer(tokens["reviewer"]),
-                          json={"decision": "request_changes", "comment": "Bổ sung ví dụ."})
+                          json={"decision": "request_changes", "comment": "Bổ sung ví dụ.", "scores": SCORES})
     assert changes.json["status"] == "changes_requested"
     client.post(f"/api/v1/materials/{material_id}/submit", headers=bearer(tokens["teacher"]))
     rejected = client.post(f"/api/v1/materials/{material_id}/review", headers=bearer(tokens["reviewer"]),
-                           json={"decision": "reject", "comment": "Sai kiến thức ở trang 2."})
+                           json={"decision": "reject", "comment": "Sai kiến thức ở trang 2.", "scores": SCORES})
     assert rejected.json["status"] == "rejected"
     audit = client.get(f"/api/v1/materials/{material_id}/audit", headers=bearer(tokens["reviewer"])).json
     assert [(r["action"], r["from"], r["to"]) for r in audit["records"]] == [
         ("upload", "", "draft"), ("submit", "draft", "in_review"),
         ("request_changes", "in_review", "changes_requested"),
-        ("submit", "changes_requested", "in_review"), ("reject", "in_review", "rejected")]
+        ("submit", "changes_requested", "in_review"),
+        ("assign", "in_review", "in_review"),  # the revision goes back to the reviewer who asked for changes
+        ("reject", "in_review", "rejected")]
     assert audit["records"][2]["actor"] == "reviewer@truong.edu.vn"
     assert audit["records"][2]["comment"] == "Bổ sung ví dụ."
     assert client.get("/api/v1/search?q=newton").json["total"] == 0
