@@ -48,6 +48,8 @@ MKV = _t("mkv", "video/x-matroska", ".mkv")
 AVI = _t("avi", "video/x-msvideo", ".avi")
 WAV = _t("wav", "audio/wav", ".wav")
 MP3 = _t("mp3", "audio/mpeg", ".mp3")
+M4A = _t("m4a", "audio/mp4", ".m4a")
+FLAC = _t("flac", "audio/flac", ".flac")
 OGG = _t("ogg", "application/ogg", ".ogg")
 PNG = _t("png", "image/png", ".png")
 JPEG = _t("jpeg", "image/jpeg", ".jpg")
@@ -71,8 +73,10 @@ PREFIX_SIGNATURES: tuple[tuple[bytes, DetectedType], ...] = (
     (b"\x1f\x8b", GZIP),
     (b"OggS", OGG),
     (b"ID3", MP3),
+    (b"fLaC", FLAC),
 )
 RIFF_KINDS = {b"AVI ": AVI, b"WAVE": WAV, b"WEBP": WEBP}
+FTYP_BRANDS = {b"qt  ": MOV, b"M4A ": M4A, b"M4B ": M4A}
 QUICKTIME_BOXES = {b"moov", b"mdat", b"free", b"wide", b"skip", b"pnot"}
 
 #: Tags that make a text an HTML document when they open it (WHATWG MIME Sniffing, "text/html" rule).
@@ -122,7 +126,7 @@ def _binary_container(head: bytes) -> DetectedType | None:
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         return WEBM if b"webm" in head[:4096] else MKV
     if head[4:8] == b"ftyp":
-        return MOV if head[8:12] == b"qt  " else MP4
+        return FTYP_BRANDS.get(head[8:12], MP4)
     if head[4:8] in QUICKTIME_BOXES and int.from_bytes(head[:4], "big") >= 8:
         return MOV
     if head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):

@@ -8,8 +8,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from repository.db import get_session
-from repository.materials.delivery import serve_file
-from repository.materials.queries import get_visible_material, visible_version_id
+from repository.materials.captions import CAPTION_LANGUAGES, attach_captions
+from repository.materials.delivery import serve_file, serve_media
+from repository.materials.queries import get_visible_material, media_as_dict, visible_version_id
 from repository.materials.services import MaterialError, Upload, add_version, latest_job, material_files
 from repository.materials.uploads import handle_new_material
 from repository.models import AuditRecord, Material, MaterialFile, MaterialVersion
@@ -18,6 +19,10 @@ from repository.reference import current_reference
 
 bp = Blueprint("materials", __name__)
 
+#: Roles of the files the media route serves (a lecture's streams, fallback, poster and captions).
+MEDIA_ROLES = ("hls", "mp4", "poster", "captions")
+#: What the upload inputs offer in the file picker (the server decides by content anyway).
+UPLOAD_ACCEPT = "application/pdf,.pdf,video/*,audio/*,.mp4,.webm,.mkv,.mov,.mp3,.m4a"
 #: States in which the owner may upload a new version.
 REVISABLE_STATES = frozenset({"draft", "changes_requested"})
 
@@ -32,10 +37,11 @@ def new():
         try:
             material, _job = handle_new_material(request.form, request.files.get("file"))
         except MaterialError as exc:
-            return render_template("materials/new.html", ref=ref, form=request.form, error=exc), exc.status
+            return render_template("materials/new.html", ref=ref, form=request.form, error=exc,
+                                   upload_accept=UPLOAD_ACCEPT), exc.status
         flash(_("Đã tải lên. Hệ thống đang xử lý tệp."), "success")
         return redirect(url_for("materials.detail", material_id=material.id))
-    return render_template("materials/new.html", ref=ref, form={}, error=None)
+    return render_template("materials/new.html", ref=ref, form={}, error=None, upload_accept=UPLOAD_ACCEPT)
 
 
 @bp.get("/materials/<int:material_id>")
@@ -54,6 +60,8 @@ def detail(material_id: int):
         "materials/detail.html", material=material, version=version,
         original=next((f for f in files if f.role == "original"), None),
         thumbnail=next((f for f in files if f.role == "thumbnail"), None),
+        media=media_as_dict(material, version, files), upload_accept=UPLOAD_ACCEPT,
+        caption_languages=CAPTION_LANGUAGES,
         job=latest_job(db, material.current_version_id) if unpublished_view else None,
         audit=audit, ref=current_reference(db), can_edit=can_edit_material(current_user, material),
         can_revise=can_edit_material(current_user, material) and material.status in REVISABLE_STATES)
@@ -70,6 +78,45 @@ def file(material_id: int, file_id: int, action: str):
     if not can_access_version(current_user, material, version):
         abort(404)
     return serve_file(stored, inline=action == "view")
+
+
+@bp.get("/materials/<int:material_id>/media/<int:version_number>/<path:name>")
+def media(material_id: int, version_number: int, name: str):
+    """Every playlist, segment, fallback, poster and caption file, each with the file permission check."""
+    db = get_session()
+    material = get_visible_material(db, material_id)
+    version = db.scalar(select(MaterialVersion).where(MaterialVersion.material_id == material.id,
+                                                      MaterialVersion.number == version_number))
+    if version is None or not can_access_version(current_user, material, version):
+        abort(404)
+    stored = db.scalar(select(MaterialFile).where(MaterialFile.version_id == version.id,
+                                                  MaterialFile.filename == name,
+                                                  MaterialFile.role.in_(MEDIA_ROLES)))
+    if stored is None:
+        abort(404)
+    return serve_media(stored)
+
+
+@bp.post("/materials/<int:material_id>/captions")
+@login_required
+def captions(material_id: int):
+    """The owner attaches captions (SRT or WebVTT) in one language to the lecture's current version."""
+    db = get_session()
+    material = get_visible_material(db, material_id)
+    if not can_edit_material(current_user, material) or material.status not in REVISABLE_STATES:
+        abort(403)
+    version = db.get(MaterialVersion, material.current_version_id)
+    file = request.files.get("file")
+    try:
+        attach_captions(db, version, request.form.get("lang", ""), file.read() if file else b"",
+                        current_app.extensions["storage"])
+        db.commit()
+    except MaterialError as exc:
+        db.rollback()
+        flash(exc.message_vi, "error")
+        return redirect(url_for("materials.detail", material_id=material.id))
+    flash(_("Đã lưu phụ đề."), "success")
+    return redirect(url_for("materials.detail", material_id=material.id))
 
 
 @bp.post("/materials/<int:material_id>/versions")
