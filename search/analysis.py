@@ -80,6 +80,11 @@ def normalise(text: str) -> str:
     return _OLD_STYLE_TONE.sub(_place_tone, lowered)
 
 
+def canonical_tones(text: str) -> str:
+    """NFC with old-style tone placement moved to the new style ("hóa" -> "hoá"), case kept."""
+    return _OLD_STYLE_TONE.sub(_place_tone, unicodedata.normalize("NFC", text))
+
+
 def fold(text: str) -> str:
     """NFC, lower case, every diacritic removed, đ/Đ -> d: "Đường thẳng" -> "duong thang"."""
     return unicodedata.normalize("NFC", text).translate(_FOLD)

@@ -138,3 +138,8 @@ def validate_query(query: SearchQuery) -> SearchQuery:
     text = query.text if isinstance(query.text, str) else ""
     return replace(query, text=text[:MAX_QUERY_CHARS], filters=_checked_filters(query.filters),
                    page=page, per_page=per_page)
+
+
+class SearchUnavailable(RuntimeError):
+    """The engine cannot be reached (a cluster down or overloaded). The message is for the user and the
+    operator; pages answer 503 with it and the outbox keeps pending changes until the engine is back."""

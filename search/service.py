@@ -6,12 +6,14 @@ worker drains the outbox into the index; ``hoclieu reindex`` rebuilds the index 
 
 from __future__ import annotations
 
+import fcntl
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from repository.config import Settings
@@ -22,6 +24,8 @@ from search.interfaces import SearchDocument, SearchIndex
 log = logging.getLogger(__name__)
 BATCH = 500
 MAX_BODY_CHARS = 200_000
+#: PostgreSQL advisory-lock key of the outbox drainer (any constant unique to this purpose).
+DRAIN_LOCK_KEY = 0x686F636C  # "hocl"
 
 
 def make_search_index(settings: Settings) -> SearchIndex:
@@ -63,9 +67,45 @@ def build_documents(session: Session, material_ids: list[int]) -> list[SearchDoc
     return docs
 
 
+@contextmanager
+def single_index_writer(app: Flask) -> Iterator[None]:
+    """Let one drainer or reindexer at a time write the index, across threads, processes and (on
+    PostgreSQL) machines.
+
+    Each drainer reads the materials' current state, then writes the index. Two interleaved drainers could
+    let an older read land after a newer one (a withdrawn material back in the index), and a drain during
+    a rebuild would write to the index about to be swapped out. PostgreSQL: a session advisory lock.
+    SQLite (one machine): an exclusive flock on a file in the data directory.
+    """
+    db = app.extensions["db"]
+    if db.dialect == "postgresql":
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": DRAIN_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": DRAIN_LOCK_KEY})
+                conn.commit()
+        return
+    data_dir = Path(app.extensions["settings"].data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / "search-writer.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def drain_outbox(app: Flask, limit: int = 10_000) -> int:
-    """Apply pending outbox rows to the index, oldest first. Safe to run concurrently and repeatedly:
-    each row's effect is idempotent (upsert the current state, or delete)."""
+    """Apply pending outbox rows to the index, oldest first, as the only index writer of the moment.
+    Safe to run repeatedly: each row's effect is idempotent (upsert the current state, or delete)."""
+    with single_index_writer(app):
+        return _drain(app, limit)
+
+
+def _drain(app: Flask, limit: int) -> int:
     db = app.extensions["db"]
     index: SearchIndex = app.extensions["search"]
     done = 0
@@ -106,15 +146,18 @@ def published_ids(session: Session) -> Iterator[list[int]]:
 
 
 def reindex(app: Flask) -> int:
-    """Rebuild the whole index from the database."""
+    """Rebuild the whole index from the database. An engine with ``rebuild`` (Elasticsearch) fills a new
+    index and swaps it in, so searches keep answering; the others are cleared and refilled."""
     db = app.extensions["db"]
     index: SearchIndex = app.extensions["search"]
-    index.clear()
-    count = 0
-    with db.session() as session:
+    with single_index_writer(app), db.session() as session:
         pending = session.scalar(select(SearchOutbox.id).order_by(SearchOutbox.id.desc()).limit(1)) or 0
-        for ids in published_ids(session):
-            count += index.upsert(build_documents(session, ids))
+        batches = (build_documents(session, ids) for ids in published_ids(session))
+        if hasattr(index, "rebuild"):
+            count = index.rebuild(batches)
+        else:
+            index.clear()
+            count = sum(index.upsert(batch) for batch in batches)
         # Everything up to here is reflected in the rebuilt index.
         session.execute(update(SearchOutbox).where(SearchOutbox.id <= pending,
                                                    SearchOutbox.processed_at.is_(None))

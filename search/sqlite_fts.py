@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 POOL_SIZE = 8
 BUSY_TIMEOUT_SECONDS = 30.0
+MAX_TITLE_PAIRS = 6         # adjacent pairs of the query looked up in titles to rank closer titles first
 SUGGEST_WORDS = 12          # a title is suggested from each of its first words
 SUGGEST_SCAN = 2000         # rows read per suggestion look-up, however short the prefix
 MAX_PREFIX_CHARS = 100
@@ -140,6 +141,13 @@ def exact_expression(text: str) -> str:
     return " AND ".join(f"{EXACT_FILTER} : {_phrase(t.exact)}" for t in marked)
 
 
+def title_pair_expressions(text: str) -> list[str]:
+    """One FTS5 query per pair of adjacent syllables typed ("cấp số cộng": "cap so", "so cong") on the
+    folded title: the more pairs a title holds, the closer it is to what was typed."""
+    pairs = adjacent_pairs(text, max_pairs=MAX_TITLE_PAIRS) if len(parse_query(text)) > 1 else []
+    return [f"title_f : {_phrase(pair.folded)}" for pair in pairs]
+
+
 def _indexed_form(text: str) -> tuple[str, str]:
     exact = normalise(" ".join(tokens(text)))
     return fold(exact), exact
@@ -180,6 +188,11 @@ def _prepare(doc: SearchDocument) -> _Prepared:
     return _Prepared(row=row, pages=list({(m, n): (m, n, t) for m, n, t in pages}.values()),
                      indexed=(*(f for f, _ in forms), *(x for _, x in forms)),
                      suggestions=_suggestion_rows(doc, fields["title"], fields["subject_name"]))
+
+
+def _in_fts(parameter: str) -> str:
+    """SQL true (1) for the rows of `d` the FTS5 query bound to `parameter` matches."""
+    return f"(d.material_id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH {parameter}))"  # noqa: S608
 
 
 def _filter_sql(filters: dict[str, str], skip: str = "") -> tuple[str, dict[str, object]]:
@@ -381,9 +394,11 @@ class SqliteFtsIndex:
         newest = "d.published_at DESC NULLS LAST, d.material_id DESC"
         columns = "d.material_id, d.title, d.kind, d.subject, d.grade, d.level"
         if match:
-            tier = ("d.material_id IN (SELECT rowid FROM documents_fts "
-                    "WHERE documents_fts MATCH :exact) DESC, " if exact else "")
-            relevance = f"{tier}score DESC, {newest}"
+            tier = f"{_in_fts(':exact')} DESC, " if exact else ""
+            pairs = title_pair_expressions(query.text)
+            params.update({f"pair{i}": pair for i, pair in enumerate(pairs)})
+            title_tier = " + ".join(_in_fts(f":pair{i}") for i in range(len(pairs)))
+            relevance = f"{tier}{title_tier + ' DESC, ' if pairs else ''}score DESC, {newest}"
             sql = (f"SELECT {columns}, -bm25(documents_fts, {BM25_WEIGHTS}) AS score "  # noqa: S608
                    f"FROM documents_fts JOIN documents d ON d.material_id = documents_fts.rowid "
                    f"WHERE documents_fts MATCH :match AND {where} ORDER BY "

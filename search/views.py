@@ -11,7 +11,7 @@ from repository.api import api_error
 from repository.db import get_session
 from repository.models import Material
 from repository.reference import current_reference
-from search.interfaces import FACET_FIELDS, SearchQuery, SearchQueryError, SearchResult
+from search.interfaces import FACET_FIELDS, SearchQuery, SearchQueryError, SearchResult, SearchUnavailable
 
 bp = Blueprint("search", __name__, template_folder="templates")
 
@@ -30,7 +30,8 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name, "")
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # ASCII digits only and a bounded length: int() refuses "²" and numbers of over 4300 digits.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not low <= int(raw) <= high:
         raise BadSearch(name, f"Tham số {name} phải là số nguyên từ {low} đến {high}.")
     return int(raw)
 
@@ -86,6 +87,9 @@ def results():
         message = getattr(exc, "message_vi", str(exc))
         return render_template("search/results.html", query=None, result=None, error=message, ref=ref,
                                args=request.args), 400
+    except SearchUnavailable as exc:
+        return render_template("search/results.html", query=None, result=None, error=str(exc), ref=ref,
+                               args=request.args), 503
     return render_template("search/results.html", query=query, result=result, error=None, ref=ref,
                            args=request.args)
 
@@ -98,13 +102,18 @@ def api_search():
         return api_error(400, "invalid_query", exc.message_vi, exc.field)
     except SearchQueryError as exc:
         return api_error(400, "invalid_query", str(exc), getattr(exc, "field", None))
+    except SearchUnavailable as exc:
+        return api_error(503, "search_unavailable", str(exc))
     return jsonify(result_as_dict(result))
 
 
 @bp.get("/api/v1/suggest")
 def api_suggest():
     prefix = request.args.get("q", "")[:100]
-    suggestions = current_app.extensions["search"].suggest(prefix, limit=8) if prefix.strip() else []
+    try:
+        suggestions = current_app.extensions["search"].suggest(prefix, limit=8) if prefix.strip() else []
+    except SearchUnavailable as exc:
+        return api_error(503, "search_unavailable", str(exc))
     response = jsonify({"suggestions": suggestions})
     response.headers["Cache-Control"] = "public, max-age=60"
     return response
