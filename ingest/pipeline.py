@@ -7,29 +7,53 @@ import hashlib
 import logging
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, select
 
 from ingest.detect import DetectedType, detect_type
 from ingest.errors import IngestError
+from ingest.media import (
+    DEFAULT_LADDER,
+    MediaInfo,
+    MediaLimits,
+    Rung,
+    TranscodeResult,
+    plan_ladder,
+    probe_media,
+    transcode_to_hls,
+)
+from ingest.ocr import OcrSettings, ocr_pages, page_needs_ocr
 from ingest.pdf import PdfInfo, PdfLimits, inspect_pdf, render_thumbnail
+from repository.config import ConfigError, Settings
 from repository.jobs import JobContext, JobFailed
 from repository.materials.services import MaterialError
 from repository.models import MaterialFile, MaterialVersion, PageText
 
 log = logging.getLogger(__name__)
 
+#: Detected families that are video or audio lectures (probed and transcoded by ffmpeg).
+MEDIA_FAMILIES = frozenset({"mp4", "mov", "webm", "mkv", "avi", "mp3", "m4a", "wav", "ogg", "flac"})
+
 #: Which detected file families each kind of material accepts. Later kinds of input add rows here.
 ACCEPTED_FAMILIES: dict[str, frozenset[str]] = {
     "sach-giao-khoa": frozenset({"pdf"}),
     "tai-lieu-tham-khao": frozenset({"pdf"}),
-    "bai-giang": frozenset({"pdf"}),
+    "bai-giang": frozenset({"pdf"}) | MEDIA_FAMILIES,
     "ngan-hang-cau-hoi": frozenset({"pdf"}),
 }
 FAMILY_NAMES_VI = {"pdf": "PDF", "html": "HTML", "text": "văn bản thuần", "zip": "ZIP",
-                   "unknown": "không nhận ra"}
+                   "unknown": "không nhận ra", "mp4": "MP4", "mov": "MOV", "webm": "WebM", "mkv": "MKV",
+                   "avi": "AVI", "mp3": "MP3", "m4a": "M4A", "wav": "WAV", "ogg": "OGG", "flac": "FLAC"}
+
+#: Roles a re-run of ingest keeps (everything else it wrote before is replaced).
+KEPT_ROLES = ("original", "captions")
+#: Content types of the files a media ingest stores, by suffix.
+MEDIA_CONTENT_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t", ".mp4": "video/mp4",
+                       ".m4a": "audio/mp4", ".jpg": "image/jpeg"}
 
 
 def sniff_for_kind(head_path: Path, kind: str) -> tuple[str, str]:
@@ -52,6 +76,8 @@ def sniff_for_kind(head_path: Path, kind: str) -> tuple[str, str]:
 class Extracted:
     info: PdfInfo
     thumbnail: MaterialFile | None
+    #: Pages whose text came from OCR (the rest from the PDF's text layer).
+    ocr_pages: frozenset[int] = frozenset()
 
 
 def run_ingest(ctx: JobContext) -> None:
@@ -73,11 +99,21 @@ def run_ingest(ctx: JobContext) -> None:
         ctx.progress(5, "Đang lấy tệp")
         fetch_verified(ctx, original_key, original_sha, path)
         ctx.progress(15, "Đang kiểm tra loại tệp")
+        if _detected_family(path) in MEDIA_FAMILIES:
+            ingest_media(ctx, path, workdir)
+            return
         extracted = extract_pdf(ctx, path, workdir)
         ctx.progress(90, "Đang lưu kết quả")
         record_results(ctx, extracted)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _detected_family(path: Path) -> str:
+    try:
+        return detect_type(path).family
+    except IngestError as exc:
+        raise JobFailed(exc.message_vi, exc.message_en) from exc
 
 
 def fetch_verified(ctx: JobContext, key: str, expected_sha: str, path: Path) -> None:
@@ -106,6 +142,7 @@ def extract_pdf(ctx: JobContext, path: Path, workdir: Path) -> Extracted:
         info = inspect_pdf(path, _limits(ctx))
     except IngestError as exc:
         raise JobFailed(exc.message_vi, exc.message_en) from exc
+    ocr_done = ocr_scanned_pages(ctx, path, info)
     ctx.progress(70, "Đang tạo ảnh bìa")
     thumbnail = None
     thumb_path = workdir / "thumbnail.png"
@@ -119,7 +156,33 @@ def extract_pdf(ctx: JobContext, path: Path, workdir: Path) -> Extracted:
                                  storage_backend=ctx.app.extensions["storage"].name, storage_key=stored.key)
     except IngestError as exc:
         log.warning("version %s: no thumbnail: %s", ctx.version_id, exc.message_en)
-    return Extracted(info, thumbnail)
+    return Extracted(info, thumbnail, ocr_done)
+
+
+def ocr_scanned_pages(ctx: JobContext, path: Path, info: PdfInfo) -> frozenset[int]:
+    """OCR the pages without a usable text layer (in place in ``info.pages``), reporting each page as
+    progress between 30 % and 68 %; returns the page numbers OCR filled. Without tesseract the pages stay
+    empty and the log says why: the material is still usable, only not searchable on those pages."""
+    section = ctx.app.extensions["settings"].section("ingest")
+    if not section.get("ocr", True):
+        return frozenset()
+    wanted = [n for n, text in enumerate(info.pages, start=1) if page_needs_ocr(text)]
+    wanted = wanted[:int(section.get("ocr_max_pages", 400))]
+    if not wanted:
+        return frozenset()
+
+    def report(done: int, total: int) -> None:
+        ctx.progress(30 + 38 * done // total, f"Đang nhận dạng chữ trang scan ({done}/{total})")
+
+    settings = OcrSettings(language=str(section.get("ocr_language", "vie")))
+    try:
+        texts = ocr_pages(path, wanted, settings=settings, limits=_limits(ctx), progress=report)
+    except IngestError as exc:
+        log.warning("version %s: OCR skipped: %s", ctx.version_id, exc.message_en)
+        return frozenset()
+    for number, text in texts.items():
+        info.pages[number - 1] = text
+    return frozenset(number for number, text in texts.items() if text)
 
 
 def record_results(ctx: JobContext, extracted: Extracted) -> None:
@@ -129,15 +192,17 @@ def record_results(ctx: JobContext, extracted: Extracted) -> None:
         version = session.get(MaterialVersion, ctx.version_id)
         session.execute(delete(PageText).where(PageText.version_id == version.id))
         session.execute(delete(MaterialFile).where(MaterialFile.version_id == version.id,
-                                                   MaterialFile.role != "original"))
+                                                   MaterialFile.role.not_in(KEPT_ROLES)))
         for number, text in enumerate(info.pages, start=1):
-            session.add(PageText(version_id=version.id, number=number, text=text, source="text-layer"))
+            source = "ocr" if number in extracted.ocr_pages else "text-layer"
+            session.add(PageText(version_id=version.id, number=number, text=text, source=source))
         if extracted.thumbnail is not None:
             extracted.thumbnail.version_id = version.id
             session.add(extracted.thumbnail)
         version.page_count = info.page_count
         version.doc_metadata = {**info.metadata, "outline": info.outline[:500],
                                 "has_text": any(p.strip() for p in info.pages),
+                                "ocr_pages": sorted(extracted.ocr_pages),
                                 "encrypted": info.encrypted}
         version.ingest_status = "succeeded"
         version.ingest_error = ""
@@ -151,3 +216,124 @@ def mark_version_failed(ctx: JobContext, message_vi: str) -> None:
             version.ingest_status = "failed"
             version.ingest_error = message_vi
             session.commit()
+
+
+def media_limits(settings: Settings) -> MediaLimits:
+    """MediaLimits from the [media] section; the upload limit caps the file size."""
+    section = settings.section("media")
+    return MediaLimits(max_duration_s=float(section.get("max_duration_minutes", 240)) * 60,
+                       max_width=int(section.get("max_width", 3840)),
+                       max_height=int(section.get("max_height", 2160)),
+                       max_file_bytes=int(settings.get("storage", "max_upload_mb", 512)) * 1024 * 1024,
+                       probe_timeout_s=float(section.get("probe_timeout_seconds", 60)),
+                       transcode_timeout_s=float(section.get("transcode_timeout_seconds", 6 * 3600)),
+                       cpu_seconds=int(section.get("cpu_seconds", 12 * 3600)),
+                       memory_mb=int(section.get("memory_mb", 2048)))
+
+
+def media_ladder(settings: Settings) -> list[Rung]:
+    """The [media] ladder of "name:height:video_kbps:audio_kbps" rungs (height 0: audio only).
+    Empty or absent: the built-in default."""
+    rungs = []
+    for row in settings.get("media", "ladder") or []:
+        try:
+            name, height, video_kbps, audio_kbps = str(row).split(":")
+            rungs.append(Rung(name, int(height) or None, int(video_kbps), int(audio_kbps)))
+        except ValueError as exc:
+            raise ConfigError(f"[media] ladder: {row!r} is not name:height:video_kbps:audio_kbps") from exc
+    return rungs or list(DEFAULT_LADDER)
+
+
+def ingest_media(ctx: JobContext, path: Path, workdir: Path) -> None:
+    """Probe, transcode into ``workdir``, store every output, then record it all in one transaction."""
+    settings = ctx.app.extensions["settings"]
+    limits = media_limits(settings)
+    try:
+        info = probe_media(path, limits)
+        renditions = plan_ladder(info.width, info.height, has_audio=info.has_audio,
+                                 ladder=media_ladder(settings))
+        ctx.progress(20, "Đang chuyển mã")
+        result = transcode_to_hls(path, workdir / "media", info, renditions, limits=limits,
+                                  progress=_transcode_progress(ctx),
+                                  segment_seconds=int(settings.get("media", "segment_seconds", 6)))
+    except IngestError as exc:
+        raise JobFailed(exc.message_vi, exc.message_en) from exc
+    ctx.progress(90, "Đang lưu kết quả")
+    files = store_media_outputs(ctx, result)
+    try:
+        record_media_results(ctx, info, result, files)
+    except BaseException:
+        _delete_blobs(ctx, files)
+        raise
+
+
+def _transcode_progress(ctx: JobContext) -> Callable[[float], None]:
+    """ffmpeg's own fraction mapped to 20–88 %, reported only when the whole percentage changes."""
+    last = [-1]
+
+    def report(fraction: float) -> None:
+        percent = 20 + int(fraction * 68)
+        if percent != last[0]:
+            last[0] = percent
+            ctx.progress(percent, f"Đang chuyển mã ({int(fraction * 100)}%)")
+    return report
+
+
+def media_role(relative: str) -> str:
+    if relative.endswith((".m3u8", ".ts")):
+        return "hls"
+    return "poster" if relative.endswith(".jpg") else "mp4"
+
+
+def store_media_outputs(ctx: JobContext, result: TranscodeResult) -> list[MaterialFile]:
+    """Put every output in the blob store; on any failure the blobs already written are deleted."""
+    storage = ctx.app.extensions["storage"]
+    files: list[MaterialFile] = []
+    try:
+        for local in sorted(p for p in result.out_dir.rglob("*") if p.is_file()):
+            relative = local.relative_to(result.out_dir).as_posix()
+            content_type = MEDIA_CONTENT_TYPES.get(local.suffix, "application/octet-stream")
+            stored = storage.put_file(local, f"derived/v{ctx.version_id}/media/{relative.lower()}",
+                                      content_type=content_type)
+            files.append(MaterialFile(role=media_role(relative), filename=relative, size=stored.size,
+                                      sha256=stored.sha256, content_type=content_type,
+                                      storage_backend=storage.name, storage_key=stored.key))
+    except BaseException:
+        _delete_blobs(ctx, files)
+        raise
+    return files
+
+
+def _delete_blobs(ctx: JobContext, files: list[MaterialFile]) -> None:
+    storage = ctx.app.extensions["storage"]
+    for stored in files:
+        try:
+            storage.delete(stored.storage_key)
+        except Exception as exc:  # cleanup must not hide the original failure
+            log.warning("could not delete %s: %s", stored.storage_key, exc)
+
+
+def media_metadata(info: MediaInfo, result: TranscodeResult) -> dict[str, Any]:
+    return {"kind": info.kind, "duration": round(info.duration, 3), "width": info.width,
+            "height": info.height, "video_codec": info.video_codec, "audio_codec": info.audio_codec,
+            "format": info.format_name, "master": result.master_playlist.name,
+            "fallback": result.mp4.name, "poster": result.poster.name if result.poster else None,
+            "renditions": result.variants}
+
+
+def record_media_results(ctx: JobContext, info: MediaInfo, result: TranscodeResult,
+                         files: list[MaterialFile]) -> None:
+    """Replace this version's derived rows with the stored outputs, in one transaction."""
+    with ctx.db.session() as session:
+        version = session.get(MaterialVersion, ctx.version_id)
+        session.execute(delete(PageText).where(PageText.version_id == version.id, PageText.source != "captions"))
+        session.execute(delete(MaterialFile).where(MaterialFile.version_id == version.id,
+                                                   MaterialFile.role.not_in(KEPT_ROLES)))
+        for stored in files:
+            stored.version_id = version.id
+            session.add(stored)
+        version.page_count = None
+        version.doc_metadata = {"media": media_metadata(info, result)}
+        version.ingest_status = "succeeded"
+        version.ingest_error = ""
+        session.commit()

@@ -16,10 +16,10 @@ from werkzeug.exceptions import HTTPException
 
 from repository.db import get_session
 from repository.jobs import job_as_dict
-from repository.materials.queries import get_visible_material, material_as_dict
+from repository.materials.queries import get_visible_material, material_as_dict, visible_version_id
 from repository.materials.services import MaterialError
 from repository.materials.uploads import handle_new_material
-from repository.models import Job, Material, MaterialVersion
+from repository.models import Job, Material, MaterialVersion, PageText
 from repository.openapi import openapi_document
 from repository.permissions import can_see_unpublished, has_permission
 from repository.reference import current_reference
@@ -135,6 +135,19 @@ def my_materials():
 def get_material(material_id: int):
     db = get_session()
     return jsonify(material_as_dict(db, get_visible_material(db, material_id)))
+
+
+@bp.get("/api/v1/materials/<int:material_id>/pages/<int:number>")
+def get_page_text(material_id: int, number: int):
+    """The text of one page of the version the user may see, and where it came from (text layer or OCR)."""
+    db = get_session()
+    material = get_visible_material(db, material_id)
+    version_id = visible_version_id(material)
+    page = db.scalar(select(PageText).where(PageText.version_id == version_id, PageText.number == number)) \
+        if version_id else None
+    if page is None:
+        return api_error(404, "not_found", f"Học liệu không có trang {number}.")
+    return jsonify({"page": page.number, "text": page.text, "source": page.source})
 
 
 @bp.get("/api/v1/jobs/<int:job_id>")

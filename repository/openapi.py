@@ -53,6 +53,8 @@ def openapi_document(app: Flask) -> dict[str, Any]:
         "paths": {
             "/healthz": {"get": {"summary": "Health of every backend", "security": [],
                                  "responses": {"200": _response("all ok"), "503": _response("degraded")}}},
+            "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
+                                             "responses": {"200": _response("OpenAPI 3.1 document")}}},
             "/api/v1/reference": {"get": {"summary": "Reference lists (levels, subjects, kinds, ...)",
                                           "security": [], "responses": {"200": _response("lists")}}},
             "/api/v1/materials": {
@@ -78,8 +80,33 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["decision"],
                     "properties": {"decision": {"enum": ["approve", "reject", "request_changes"]},
-                                   "comment": {"type": "string"}}}}}},
+                                   "comment": {"type": "string", "description": "summary of the decision"},
+                                   "scores": {"type": "object", "description": "rubric criterion -> 1..5",
+                                              "additionalProperties": {"type": "integer"}},
+                                   "comments": {"type": "object", "description": "criterion -> comment"},
+                                   "lock_version": {"type": "integer"}}}}}},
                 "responses": {"200": _response("new state"), **_errors(400, 401, 403, 404, 409)}}},
+            "/api/v1/materials/{id}/withdraw": {"post": {
+                "summary": "Unpublish or pull back a submission with a reason (author, administrator)",
+                "parameters": [_id_param("id")],
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"reason": {"type": "string"}}}}}},
+                "responses": {"200": _response("new state"), **_errors(400, 401, 403, 404, 409)}}},
+            "/api/v1/materials/{id}/claim": {"post": {
+                "summary": "Take a submission from the review queue (reviewer)", "parameters": [_id_param("id")],
+                "responses": {"200": _response("assignment"), **_errors(401, 403, 404, 409)}}},
+            "/api/v1/materials/{id}/pages/{number}": {"get": {
+                "summary": "Text of one page and its source (text-layer or ocr)",
+                "parameters": [_id_param("id"), _id_param("number")],
+                "responses": {"200": _response("page"), **_errors(404)}}},
+            "/api/v1/materials/{id}/audit.csv": {"get": {
+                "summary": "Audit trail as CSV (reviewers, administrators)", "parameters": [_id_param("id")],
+                "responses": {"200": _response("CSV"), **_errors(401, 403, 404)}}},
+            "/api/v1/review/audit.csv": {"get": {
+                "summary": "Audit records of a period as CSV (reviewers, administrators)",
+                "parameters": [_query("since", {"type": "string", "format": "date"}),
+                               _query("until", {"type": "string", "format": "date"})],
+                "responses": {"200": _response("CSV"), **_errors(400, 401, 403)}}},
             "/api/v1/materials/{id}/audit": {"get": {
                 "summary": "Audit trail (reviewers, administrators)", "parameters": [_id_param("id")],
                 "responses": {"200": _response("records"), **_errors(401, 403, 404)}}},

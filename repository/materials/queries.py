@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from repository.materials.services import latest_job, material_files
-from repository.models import Material, MaterialVersion
+from repository.models import Material, MaterialFile, MaterialVersion
 from repository.permissions import can_see_unpublished, can_view_material
 
 
@@ -32,13 +32,60 @@ def file_url(material_id: int, file_id: int, action: str = "download") -> str:
     return url_for("materials.file", material_id=material_id, file_id=file_id, action=action)
 
 
+def media_url(material_id: int, version_number: int, name: str) -> str:
+    return url_for("materials.media", material_id=material_id, version_number=version_number, name=name)
+
+
+def caption_language(stored: MaterialFile) -> str:
+    """Captions are stored as ``captions/<lang>.vtt``."""
+    return stored.filename.rsplit("/", 1)[-1].removesuffix(".vtt")
+
+
+def media_as_dict(material: Material, version: MaterialVersion | None,
+                  files: list[MaterialFile]) -> dict[str, Any] | None:
+    """Where a video or audio lecture streams from; None for anything else or before ingest succeeded."""
+    if version is None or version.ingest_status != "succeeded":
+        return None
+    meta = (version.doc_metadata or {}).get("media")
+    if not meta:
+        return None
+
+    def url(name: str | None) -> str | None:
+        return media_url(material.id, version.number, name) if name else None
+    return {"kind": meta["kind"], "duration": meta["duration"], "hls": url(meta["master"]),
+            "mp4": url(meta["fallback"]), "poster": url(meta.get("poster")),
+            "renditions": [{"name": r["name"], "height": r["height"], "bandwidth": r["bandwidth"]}
+                           for r in meta.get("renditions", [])],
+            "captions": [{"lang": caption_language(f), "url": url(f.filename)}
+                         for f in files if f.role == "captions"]}
+
+
+def chapters_from_outline(outline: list[list[Any]], page_count: int | None) -> list[dict[str, Any]]:
+    """The PDF outline as chapters with page ranges: a chapter ends where the next one begins."""
+    starts = sorted({(int(page), str(title)) for title, page in outline if 1 <= int(page) <= (page_count or 0)})
+    chapters = []
+    for index, (first, title) in enumerate(starts):
+        following = [page for page, _ in starts[index + 1:] if page > first]
+        chapters.append({"title": title, "first_page": first,
+                         "last_page": (following[0] - 1) if following else page_count})
+    return chapters
+
+
+def document_as_dict(version: MaterialVersion | None) -> dict[str, Any]:
+    """Chapters and OCR'd pages of a PDF version (empty for other kinds of file)."""
+    meta = (version.doc_metadata or {}) if version is not None else {}
+    return {"chapters": chapters_from_outline(meta.get("outline") or [], version.page_count if version else None),
+            "ocr_pages": list(meta.get("ocr_pages") or [])}
+
+
 def material_as_dict(session: Session, material: Material) -> dict[str, Any]:
     version_id = visible_version_id(material)
     version = session.get(MaterialVersion, version_id) if version_id else None
-    files = [f for f in material_files(session, version_id) if f.role == "original"]
+    all_files = material_files(session, version_id)
+    files = [f for f in all_files if f.role == "original"]
     job = latest_job(session, material.current_version_id) if can_see_unpublished(current_user, material) \
         else None
-    return {
+    data = {
         "id": material.id,
         "title": material.title,
         "description": material.description,
@@ -65,4 +112,9 @@ def material_as_dict(session: Session, material: Material) -> dict[str, Any]:
                      or v.id == material.published_version_id],
         "job": {"id": job.id, "status": job.status, "progress": job.progress} if job else None,
         "url": url_for("materials.detail", material_id=material.id),
+        **document_as_dict(version),
     }
+    media = media_as_dict(material, version, all_files)
+    if media is not None:
+        data["media"] = media
+    return data

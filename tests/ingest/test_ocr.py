@@ -11,11 +11,17 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfReader, PdfWriter
+from sqlalchemy import select
 
 from ingest.errors import IngestError
 from ingest.ocr import OcrSettings, ocr_pages, page_needs_ocr, tesseract_available
 from ingest.pdf import inspect_pdf
 from repository.demo.pdfgen import render_pdf
+from repository.materials.queries import chapters_from_outline
+from repository.models import Material, MaterialVersion, PageText
+from search.service import drain_outbox
+from tests.conftest import bearer
+from tests.core.test_material_flow import SCORES, upload
 
 SCANNED_TEXT = ("Định luật 2 Newton: gia tốc của một vật cùng hướng với lực tác dụng lên vật. "
                 "Độ lớn của gia tốc tỉ lệ thuận với độ lớn của lực và tỉ lệ nghịch với khối lượng của vật.")
@@ -81,3 +87,38 @@ def test_missing_language_data_is_a_clear_error(mixed_pdf):
     with pytest.raises(IngestError) as raised:
         ocr_pages(mixed_pdf, [2], settings=OcrSettings(language="khong-co-ngon-ngu-nay"))
     assert raised.value.code == "ocr_unavailable" and "tesseract" in raised.value.message_vi
+
+
+@needs_tesseract
+def test_uploaded_scan_is_ocrd_by_the_ingest_job_and_found_by_search(app, client, tokens, mixed_pdf):
+    created = upload(client, tokens["teacher"], mixed_pdf.read_bytes(), filename="sach-scan.pdf")
+    assert created.status_code == 201, created.json
+    material_id = created.json["id"]
+    with app.extensions["db"].session() as session:
+        version_id = session.get(Material, material_id).current_version_id
+        rows = session.scalars(select(PageText).where(PageText.version_id == version_id)
+                               .order_by(PageText.number)).all()
+        metadata = session.get(MaterialVersion, version_id).doc_metadata
+    assert [row.source for row in rows] == ["text-layer", "ocr"]
+    assert "khối lượng" in rows[1].text and metadata["ocr_pages"] == [2]
+    described = client.get(f"/api/v1/materials/{material_id}", headers=bearer(tokens["teacher"])).json
+    assert described["ocr_pages"] == [2] and described["pages"] == 2
+    page = client.get(f"/api/v1/materials/{material_id}/pages/2", headers=bearer(tokens["teacher"])).json
+    assert page["source"] == "ocr" and "khối lượng" in page["text"]
+    assert client.get(f"/api/v1/materials/{material_id}/pages/2",
+                      headers=bearer(tokens["student"])).status_code == 404  # not published yet
+    client.post(f"/api/v1/materials/{material_id}/submit", headers=bearer(tokens["teacher"]))
+    client.post(f"/api/v1/materials/{material_id}/review", headers=bearer(tokens["reviewer"]),
+                json={"decision": "approve", "comment": "Đạt.", "scores": SCORES})
+    drain_outbox(app)
+    hits = client.get("/api/v1/search?q=ti le nghich khoi luong").json["hits"]
+    assert [hit["id"] for hit in hits] == [material_id]
+
+
+def test_outline_becomes_chapters_with_page_ranges():
+    outline = [["Chương 2. Động lực học", 41], ["Chương 1. Động học", 1], ["Ngoài sách", 900], ["Bài 3", 48]]
+    assert chapters_from_outline(outline, 60) == [
+        {"title": "Chương 1. Động học", "first_page": 1, "last_page": 40},
+        {"title": "Chương 2. Động lực học", "first_page": 41, "last_page": 47},
+        {"title": "Bài 3", "first_page": 48, "last_page": 60},
+    ]
