@@ -43,12 +43,18 @@ def run_command(host: str, port: int, no_worker: bool, threads: int) -> None:
     if not no_worker and app.extensions["settings"].profile == "embedded":
         worker = subprocess.Popen([sys.executable, "-m", "repository.cli", "worker"])
     click.echo(f"Kho học liệu số: http://{host}:{port}/  (Ctrl+C để dừng)")
+    # A service manager stops us with SIGTERM: leave through the finally below so the worker stops too.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         serve(app, host=host, port=port, threads=threads, ident="hoclieu", clear_untrusted_proxy_headers=True)
     finally:
         if worker is not None:
             worker.send_signal(signal.SIGTERM)
             worker.wait(timeout=30)
+
+
+def _exit_on_sigterm(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 @cli.command("worker")

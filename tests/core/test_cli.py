@@ -65,9 +65,12 @@ def test_demo_load_reindex_and_run(env, tmp_path):
         assert health == {"status": "ok", "database": "ok", "storage": "ok", "search": "ok", "queue": "ok"}
         result = _get_json(f"http://127.0.0.1:{port}/api/v1/search?per_page=5")
         assert result["total"] == 15
+        worker_pids = _children(server.pid)
+        assert len(worker_pids) == 1  # the worker beside the web server
     finally:
         server.terminate()
         server.wait(30)
+    assert not Path(f"/proc/{worker_pids[0]}").exists() or _is_zombie(worker_pids[0])  # SIGTERM stops both
     assert (tmp_path / "instance" / "hoclieu.db").exists()
     assert (tmp_path / "instance" / "blobs").is_dir()
     assert (tmp_path / "instance" / "search.db").exists()
@@ -90,6 +93,18 @@ def test_production_profile_refuses_a_missing_secret(env):
     result = hoclieu({**env, "HOCLIEU_APP_PROFILE": "production"}, "db", "upgrade", check=False)
     assert result.returncode != 0
     assert "HOCLIEU_APP_SECRET_KEY" in result.stderr
+
+
+def _children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(child) for child in text.split()]
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    except OSError:
+        return True
 
 
 def _get_json(url: str, timeout: float = 10) -> dict:
