@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import secrets
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
@@ -90,12 +91,22 @@ def load_demo(app: Flask, *, lessons: int, seed: int = 2018) -> DemoReport:
         existing = session.scalar(select(func.count()).select_from(Material)
                                   .where(Material.owner_id == teacher.id)) or 0
         todo = islice(generate_lessons(lessons, seed=seed), existing, None)
+        def store(batch: list[DemoLesson], rendering: Iterator[bytes]) -> None:
+            ids = _insert_batch(app, session, batch, list(rendering), teacher, reviewer, units)
+            app.extensions["search"].upsert(_documents(session, ids))
+            report.created += len(batch)
+
+        # One batch renders in the pool while the previous one is stored: the database and index work of
+        # this process overlaps the rendering instead of leaving the pool idle.
         with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
+            previous = None
             while batch := list(islice(todo, BATCH)):
-                pdfs = list(pool.map(_render, batch, chunksize=25))
-                ids = _insert_batch(app, session, batch, pdfs, teacher, reviewer, units)
-                app.extensions["search"].upsert(_documents(session, ids))
-                report.created += len(batch)
+                rendering = pool.map(_render, batch, chunksize=25)
+                if previous is not None:
+                    store(*previous)
+                previous = (batch, rendering)
+            if previous is not None:
+                store(*previous)
         report.total = session.scalar(select(func.count()).select_from(Material)
                                       .where(Material.published_version_id.is_not(None))) or 0
     report.seconds = time.monotonic() - started
