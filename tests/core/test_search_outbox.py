@@ -3,20 +3,22 @@ rebuilds everything from the database."""
 
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import func, select
 
 from repository.models import SearchOutbox
-from search.service import drain_outbox, reindex
+from search.service import drain_outbox, reindex, single_index_writer
 from tests.conftest import bearer
 from tests.core.documents import newton_pdf
-from tests.core.test_material_flow import upload
+from tests.core.test_material_flow import SCORES, upload
 
 
 def _publish(client, tokens, **fields) -> int:
     material_id = upload(client, tokens["teacher"], newton_pdf(), **fields).json["id"]
     client.post(f"/api/v1/materials/{material_id}/submit", headers=bearer(tokens["teacher"]))
     client.post(f"/api/v1/materials/{material_id}/review", headers=bearer(tokens["reviewer"]),
-                json={"decision": "approve"})
+                json={"decision": "approve", "comment": "Đạt.", "scores": SCORES})
     return material_id
 
 
@@ -81,3 +83,19 @@ def test_reindex_rebuilds_a_lost_index(app, client, tokens):
     assert client.get("/api/v1/search?q=newton").json["total"] == 0
     assert reindex(app) == 3
     assert {h["id"] for h in client.get("/api/v1/search?q=newton").json["hits"]} == ids
+
+
+def test_a_drain_waits_while_another_writer_holds_the_index(app, client, tokens):
+    real = app.extensions["search"]
+    app.extensions["search"] = BrokenIndex(real)
+    material_id = _publish(client, tokens)  # the change waits in the outbox
+    app.extensions["search"] = real
+    drained: list[int] = []
+    with single_index_writer(app):
+        worker = threading.Thread(target=lambda: drained.append(drain_outbox(app)))
+        worker.start()
+        worker.join(timeout=1.0)
+        assert worker.is_alive() and drained == [] and _pending(app) == 1
+    worker.join(timeout=60)
+    assert drained == [1] and _pending(app) == 0
+    assert [h["id"] for h in client.get("/api/v1/search?q=newton").json["hits"]] == [material_id]
