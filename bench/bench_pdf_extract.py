@@ -25,8 +25,7 @@ from ingest.errors import IngestError
 from ingest.ocr import ocr_pages
 from ingest.pdf import inspect_pdf, render_thumbnail
 from repository.demo.generator import generate_lessons
-from repository.demo.pdfgen import render_pdf
-from tests.ingest.test_ocr import scanned_copy
+from repository.demo.pdfgen import render_pdf, scanned_copy
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "pdf"
 

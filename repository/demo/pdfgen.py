@@ -8,6 +8,7 @@ bytes: a demo collection reloaded from the same seed stores the same blobs.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 from datetime import UTC, datetime
@@ -82,3 +83,14 @@ def render_pdf(title: str, pages: tuple[str, ...] | list[str], *, subtitle: str 
         pdf.set_font("DejaVu", size=12)
         pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def scanned_copy(pdf: bytes, dpi: int = 200) -> bytes:
+    """The PDF as a scanner would make it: every page an image at ``dpi``, no text layer (for OCR)."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    images = [document[i].render(scale=dpi / 72).to_pil().convert("L") for i in range(len(document))]
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=dpi)
+    return out.getvalue()

@@ -8,7 +8,6 @@ import io
 import unicodedata
 from pathlib import Path
 
-import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
@@ -16,7 +15,7 @@ from sqlalchemy import select
 from ingest.errors import IngestError
 from ingest.ocr import OcrSettings, ocr_pages, page_needs_ocr, tesseract_available
 from ingest.pdf import inspect_pdf
-from repository.demo.pdfgen import render_pdf
+from repository.demo.pdfgen import render_pdf, scanned_copy
 from repository.materials.queries import chapters_from_outline
 from repository.models import Material, MaterialVersion, PageText
 from search.service import drain_outbox
@@ -29,15 +28,6 @@ DIGITAL_TEXT = "Trang này có lớp chữ: chuyển động thẳng biến đ�
 
 needs_tesseract = pytest.mark.skipif(not tesseract_available("vie"),
                                      reason="tesseract with Vietnamese data (tesseract-ocr-vie) is not installed")
-
-
-def scanned_copy(pdf: bytes, scale: float = 200 / 72) -> bytes:
-    """The PDF as a scan would make it: each page an image, no text layer."""
-    document = pdfium.PdfDocument(pdf)
-    images = [document[i].render(scale=scale).to_pil().convert("L") for i in range(len(document))]
-    out = io.BytesIO()
-    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=200)
-    return out.getvalue()
 
 
 @pytest.fixture(scope="module")
