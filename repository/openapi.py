@@ -153,7 +153,11 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                     "hits": {"type": "array", "items": {"type": "object", "properties": {
                         "id": {"type": "integer"}, "title": {"type": "string"}, "kind": {"type": "string"},
                         "subject": {"type": "string"}, "grade": {"type": ["integer", "null"]},
-                        "snippet": {"type": "string"}, "url": {"type": "string"}}}},
+                        "snippet": {"type": "string"}, "url": {"type": "string"},
+                        "pages": {"type": "array", "description": "best matching pages (embedded engine)",
+                                  "items": {"type": "object", "properties": {
+                                      "page": {"type": "integer"}, "snippet": {"type": "string"},
+                                      "url": {"type": "string"}}}}}}},
                     "facets": {"type": "object"}}},
             },
         },

@@ -149,6 +149,18 @@ def adjacent_pairs(text: str, max_pairs: int = 16) -> list[QueryTerm]:
     return pairs[:max_pairs]
 
 
+def term_patterns(terms: Iterable[QueryTerm]) -> list[re.Pattern[str]]:
+    """One pattern per term over folded text: its syllables as whole words, a phrase's syllables
+    separated by anything but letters and digits (as the engines' tokenizers split them)."""
+    return [re.compile(_BOUNDARY_BEFORE + r"[\W_]+".join(map(re.escape, term.folded)) + _BOUNDARY_AFTER)
+            for term in terms]
+
+
+def holds_every_term(folded: str, patterns: list[re.Pattern[str]]) -> bool:
+    """Whether text already folded (by ``fold``) holds every term as whole words."""
+    return all(pattern.search(folded) for pattern in patterns)
+
+
 def _marker(folded_words: Iterable[str]) -> re.Pattern[str] | None:
     words = sorted({w for w in folded_words if w}, key=len, reverse=True)
     if not words:

@@ -10,6 +10,8 @@ User text reaches Elasticsearch only as syllables built by search.analysis insid
 multi_match clauses, never through ``query_string`` or ``simple_query_string``. Connection failures
 become SearchUnavailable with a message naming the cluster, so the portal can answer 503 and the outbox
 keeps its changes until the cluster is back.
+
+Page-level hits are not searched here yet: every SearchHit it returns has an empty ``pages`` list.
 """
 
 from __future__ import annotations
@@ -230,6 +232,7 @@ def _snippet(highlight: dict[str, list[str]]) -> str:
 
 
 def _hit(raw: dict[str, Any]) -> SearchHit:
+    """A material hit without page hits: this engine does not search pages yet (``pages`` stays empty)."""
     source = raw["_source"]
     return SearchHit(material_id=int(source["material_id"]), title=source["display"]["title"],
                      kind=source.get("kind", ""), subject=source.get("subject", ""), grade=source.get("grade"),

@@ -20,6 +20,7 @@ MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 500
 MAX_FILTER_CHARS = 200
 MAX_INDEXED_CHARS = 200_000
+MAX_PAGE_HITS = 3          # pages listed under one material hit
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,19 @@ class FacetValue:
 
 
 @dataclass
+class PageHit:
+    """A page of a hit's material that matches the query on its own (numbered from 1)."""
+
+    number: int
+    snippet: str        # SAFE HTML, made like SearchHit.snippet
+
+
+@dataclass
 class SearchHit:
+    """One material found. ``pages`` lists its best matching pages (at most MAX_PAGE_HITS), computed for
+    the hits of the page of results being shown; an engine that does not search pages (Elasticsearch,
+    for now) leaves it empty."""
+
     material_id: int
     title: str
     kind: str
@@ -75,6 +88,7 @@ class SearchHit:
     level: str
     snippet: str        # SAFE HTML: all document text HTML-escaped, matched terms wrapped in <mark>…</mark>
     score: float
+    pages: list[PageHit] = field(default_factory=list)
 
 
 @dataclass

@@ -11,6 +11,7 @@ by the threads of the web server while a worker process writes to the same file 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sqlite3
 import threading
@@ -21,11 +22,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from search.analysis import QueryTerm, adjacent_pairs, clean, fold, highlight, normalise, parse_query, tokens
+from search.analysis import (
+    QueryTerm,
+    adjacent_pairs,
+    clean,
+    fold,
+    highlight,
+    holds_every_term,
+    normalise,
+    parse_query,
+    term_patterns,
+    tokens,
+)
 from search.interfaces import (
     FACET_FIELDS,
     MAX_INDEXED_CHARS,
+    MAX_PAGE_HITS,
     FacetValue,
+    PageHit,
     SearchDocument,
     SearchHit,
     SearchQuery,
@@ -35,7 +49,7 @@ from search.interfaces import (
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2          # 2: pages keep their folded text (an index of version 1 gains it in place)
 POOL_SIZE = 8
 BUSY_TIMEOUT_SECONDS = 30.0
 MAX_TITLE_PAIRS = 6         # adjacent pairs of the query looked up in titles to rank closer titles first
@@ -66,7 +80,7 @@ CREATE INDEX IF NOT EXISTS documents_subject ON documents (subject, grade);
 CREATE INDEX IF NOT EXISTS documents_level ON documents (level, grade);
 CREATE INDEX IF NOT EXISTS documents_kind ON documents (kind);
 CREATE TABLE IF NOT EXISTS pages (
-    material_id INTEGER NOT NULL, number INTEGER NOT NULL, text TEXT NOT NULL,
+    material_id INTEGER NOT NULL, number INTEGER NOT NULL, text TEXT NOT NULL, folded TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (material_id, number)
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
@@ -101,7 +115,7 @@ class _Prepared:
     """A document as rows, computed before the write transaction to keep it short."""
 
     row: dict[str, object]
-    pages: list[tuple[int, int, str]]
+    pages: list[tuple[int, int, str, str]]
     indexed: tuple[str, ...]
     suggestions: list[tuple[str, str, int, int]]
 
@@ -185,7 +199,8 @@ def _prepare(doc: SearchDocument) -> _Prepared:
            "grade": doc.grade, "subject": clean(doc.subject), "series": clean(doc.series),
            "licence": clean(doc.licence), "province": clean(doc.province),
            "published_at": _timestamp(doc.published_at)}
-    return _Prepared(row=row, pages=list({(m, n): (m, n, t) for m, n, t in pages}.values()),
+    unique_pages = {(m, n): (m, n, t, fold(t)) for m, n, t in pages}
+    return _Prepared(row=row, pages=list(unique_pages.values()),
                      indexed=(*(f for f, _ in forms), *(x for _, x in forms)),
                      suggestions=_suggestion_rows(doc, fields["title"], fields["subject_name"]))
 
@@ -206,6 +221,25 @@ def _filter_sql(filters: dict[str, str], skip: str = "") -> tuple[str, dict[str,
 
 def _sorted_facet(values: list[FacetValue]) -> list[FacetValue]:
     return sorted(values, key=lambda v: (-v.count, v.value))
+
+
+def _page_hits(conn: sqlite3.Connection, material_id: int, terms: list[QueryTerm]) -> list[PageHit]:
+    """The best MAX_PAGE_HITS pages of a material holding every term: most occurrences of the query's
+    words first, then the earliest page. SQLite keeps the pages whose folded text contains every word;
+    whole words and phrases are checked on the best of them only. A material of one page has none: its
+    snippet already shows that page."""
+    words = sorted({w for term in terms for w in term.folded})
+    stored = conn.execute("SELECT count(*) FROM pages WHERE material_id = ?", (material_id,)).fetchone()[0]
+    if not words or stored < 2:
+        return []
+    contains = " AND ".join(["instr(folded, ?) > 0"] * len(words))
+    rows = conn.execute(f"SELECT number, text, folded FROM pages WHERE material_id = ? AND {contains}",  # noqa: S608
+                        (material_id, *words)).fetchall()
+    ranked = sorted(rows, key=lambda row: (-sum(row[2].count(w) for w in words), row[0]))
+    patterns = term_patterns(terms)
+    best = (row for row in ranked if holds_every_term(row[2], patterns))
+    return [PageHit(number=number, snippet=highlight([text], words))
+            for number, text, _ in itertools.islice(best, MAX_PAGE_HITS)]
 
 
 class SqliteFtsIndex:
@@ -235,7 +269,7 @@ class SqliteFtsIndex:
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, SCHEMA_VERSION):
+            if version not in (0, 1, SCHEMA_VERSION):
                 log.warning("search index %s has schema %s, rebuilding it empty: run reindex", self.path,
                             version)
                 for table in TABLES:
@@ -243,12 +277,21 @@ class SqliteFtsIndex:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            if version == 1:
+                self._fold_stored_pages(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         self._schema_ready = True
+
+    @staticmethod
+    def _fold_stored_pages(conn: sqlite3.Connection) -> None:
+        """Version 1 to 2: the pages table gains the folded text page hits look words up in."""
+        conn.create_function("hoclieu_fold", 1, fold, deterministic=True)
+        conn.execute("ALTER TABLE pages ADD COLUMN folded TEXT NOT NULL DEFAULT ''")
+        conn.execute("UPDATE pages SET folded = hoclieu_fold(text)")
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -311,7 +354,8 @@ class SqliteFtsIndex:
                 self._remove(conn, [item.row["material_id"]])  # a later copy in the same batch wins
                 conn.execute(INSERT_DOCUMENT, item.row)
                 conn.execute(INSERT_FTS, (item.row["material_id"], *item.indexed))
-                conn.executemany("INSERT INTO pages VALUES (?, ?, ?)", item.pages)
+                conn.executemany("INSERT INTO pages (material_id, number, text, folded) VALUES (?, ?, ?, ?)",
+                                 item.pages)
                 conn.executemany("INSERT INTO suggestions VALUES (?, ?, ?, ?)", item.suggestions)
         return len(prepared)
 
@@ -411,14 +455,15 @@ class SqliteFtsIndex:
 
     @staticmethod
     def _with_snippets(conn: sqlite3.Connection, rows: list[tuple], text: str) -> list[SearchHit]:
-        words = [w for term in parse_query(text) for w in term.folded]
+        terms = parse_query(text)
+        words = [w for term in terms for w in term.folded]
         hits = []
         for material_id, title, kind, subject, grade, level, score in rows:
             fields = conn.execute("SELECT description, body, title FROM documents WHERE material_id = ?",
                                   (material_id,)).fetchone() or ("", "", "")
             hits.append(SearchHit(material_id=material_id, title=title, kind=kind, subject=subject,
                                   grade=grade, level=level, snippet=highlight(fields, words),
-                                  score=float(score)))
+                                  score=float(score), pages=_page_hits(conn, material_id, terms)))
         return hits
 
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:

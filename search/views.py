@@ -11,7 +11,14 @@ from repository.api import api_error
 from repository.db import get_session
 from repository.models import Material
 from repository.reference import current_reference
-from search.interfaces import FACET_FIELDS, SearchQuery, SearchQueryError, SearchResult, SearchUnavailable
+from search.interfaces import (
+    FACET_FIELDS,
+    SearchHit,
+    SearchQuery,
+    SearchQueryError,
+    SearchResult,
+    SearchUnavailable,
+)
 
 bp = Blueprint("search", __name__, template_folder="templates")
 
@@ -54,12 +61,23 @@ def run_search(query: SearchQuery) -> SearchResult:
     return current_app.extensions["search"].search(query)
 
 
+def page_url(material_id: int, number: int) -> str:
+    """The material page with its viewer opened at that page."""
+    return url_for("materials.detail", material_id=material_id, page=number, _anchor=f"page={number}")
+
+
+def _pages_as_list(hit: SearchHit) -> list[dict[str, Any]]:
+    return [{"page": p.number, "snippet": p.snippet, "url": page_url(hit.material_id, p.number)}
+            for p in hit.pages]
+
+
 def result_as_dict(result: SearchResult) -> dict[str, Any]:
     return {
         "total": result.total,
         "hits": [{"id": h.material_id, "title": h.title, "kind": h.kind, "subject": h.subject,
                   "grade": h.grade, "level": h.level, "snippet": h.snippet,
-                  "url": url_for("materials.detail", material_id=h.material_id)} for h in result.hits],
+                  "url": url_for("materials.detail", material_id=h.material_id),
+                  "pages": _pages_as_list(h)} for h in result.hits],
         "facets": {name: [{"value": v.value, "count": v.count} for v in values]
                    for name, values in result.facets.items()},
     }
@@ -91,7 +109,7 @@ def results():
         return render_template("search/results.html", query=None, result=None, error=str(exc), ref=ref,
                                args=request.args), 503
     return render_template("search/results.html", query=query, result=result, error=None, ref=ref,
-                           args=request.args)
+                           args=request.args, page_url=page_url)
 
 
 @bp.get("/api/v1/search")

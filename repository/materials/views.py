@@ -44,6 +44,15 @@ def new():
     return render_template("materials/new.html", ref=ref, form={}, error=None, upload_accept=UPLOAD_ACCEPT)
 
 
+def viewer_page(version: MaterialVersion | None) -> int | None:
+    """The page the viewer opens at (``?page=N``): a positive whole number within the document, else none."""
+    raw = request.args.get("page", "")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or version is None or not version.page_count:
+        return None
+    number = int(raw)
+    return number if 1 <= number <= version.page_count else None
+
+
 @bp.get("/materials/<int:material_id>")
 def detail(material_id: int):
     db = get_session()
@@ -64,6 +73,7 @@ def detail(material_id: int):
         caption_languages=CAPTION_LANGUAGES,
         job=latest_job(db, material.current_version_id) if unpublished_view else None,
         audit=audit, ref=current_reference(db), can_edit=can_edit_material(current_user, material),
+        viewer_page=viewer_page(version),
         can_revise=can_edit_material(current_user, material) and material.status in REVISABLE_STATES)
 
 

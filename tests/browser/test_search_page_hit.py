@@ -1,0 +1,106 @@
+"""A page hit in a real headless Chromium (Debian's chromium, driven by Playwright) against a real
+``hoclieu run`` (web server and worker): a query typed without diacritics, two filters, a click on a
+textbook's page hit, and the material page whose viewer opens at that page."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from repository.demo.pdfgen import render_pdf
+from tests.browser.test_five_steps import CHROMIUM, PY, browser  # noqa: F401 (a shared fixture)
+from tests.core.test_cli import _get_json, free_port
+from tests.core.test_material_flow import SCORES
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")]
+
+PASSWORD = "mat-khau-trinh-duyet"
+PAGES = ("Chương I. Động học: vận tốc và gia tốc.",
+         "Quán tính là tính chất giữ nguyên vận tốc của vật: xe phanh gấp, hành khách ngả về phía trước.",
+         "Chương IV. Năng lượng: động năng và thế năng.")
+#: (title, subject, grade): every book holds the same page 2, only the first passes both filters.
+BOOKS = (("Vật lí 10 — sách thử nghiệm", "vat-li", "10"), ("Vật lí 11 — sách thử nghiệm", "vat-li", "11"),
+         ("Công nghệ 10 — sách thử nghiệm", "cong-nghe", "10"))
+
+
+def _hoclieu(env: dict[str, str], *args: str) -> str:
+    return subprocess.run([*PY, *args], env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory):
+    data = tmp_path_factory.mktemp("portal")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("HOCLIEU_")},
+           "HOCLIEU_DATA_DIR": str(data)}
+    _hoclieu(env, "db", "upgrade")
+    tokens = {}
+    for name, role in (("gv", "teacher"), ("td", "reviewer")):
+        _hoclieu(env, "users", "create", "--email", f"{name}@truong.edu.vn", "--password", PASSWORD,
+                 "--role", role, "--unit", "so-hn")
+        tokens[role] = _hoclieu(env, "users", "token", "--email", f"{name}@truong.edu.vn")
+    port = free_port()
+    server = subprocess.Popen([*PY, "run", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    _get_json(f"{base}/healthz", timeout=60)
+    yield base, tokens
+    server.terminate()
+    server.wait(30)
+
+
+def _wait(check, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.5)
+
+
+def _publish(api, base: str, tokens: dict[str, str], title: str, subject: str, grade: str) -> int:
+    """Upload, wait for the ingest job, submit and approve through the API (as the teacher and reviewer)."""
+    teacher, reviewer = ({"Authorization": f"Bearer {tokens[r]}"} for r in ("teacher", "reviewer"))
+    form = {"title": title, "kind": "sach-giao-khoa", "level": "thpt", "grade": grade, "subject": subject,
+            "series": "kntt", "licence": "CC-BY-4.0",
+            "file": {"name": "sach.pdf", "mimeType": "application/pdf", "buffer": render_pdf(title, PAGES)}}
+    created = api.post(f"{base}/api/v1/materials", multipart=form, headers=teacher)
+    assert created.status == 201, created.text()
+    material_id, job_id = created.json()["id"], created.json()["job_id"]
+    _wait(lambda: api.get(f"{base}/api/v1/jobs/{job_id}", headers=teacher).json()["status"] == "succeeded",
+          "the ingest job")
+    assert api.post(f"{base}/api/v1/materials/{material_id}/submit", headers=teacher).ok
+    decided = api.post(f"{base}/api/v1/materials/{material_id}/review", headers=reviewer,
+                       data={"decision": "approve", "comment": "Đạt.", "scores": SCORES})
+    assert decided.ok, decided.text()
+    return material_id
+
+
+def test_a_page_hit_opens_the_viewer_at_that_page(portal, browser) -> None:  # noqa: F811
+    base, tokens = portal
+    context = browser.new_context(locale="vi-VN", viewport={"width": 390, "height": 844})  # a phone
+    ids = [_publish(context.request, base, tokens, *book) for book in BOOKS]
+    _wait(lambda: context.request.get(f"{base}/api/v1/search?q=quan+tinh").json()["total"] == len(BOOKS),
+          "the worker to index the books")
+
+    page = context.new_page()
+    page.goto(f"{base}/")
+    page.get_by_label("Tìm học liệu").first.fill("quan tinh hanh khach")
+    page.get_by_label("Tìm học liệu").first.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?"))
+    assert page.locator(".hit").count() == len(BOOKS)
+    page.locator('a[data-facet="subject"][data-value="vat-li"]').click()
+    page.wait_for_url(re.compile(r"subject=vat-li"))
+    page.locator('a[data-facet="grade"][data-value="10"]').click()
+    page.wait_for_url(re.compile(r"grade=10"))
+    assert page.locator(".hit").count() == 1
+
+    page_hit = page.locator(".hit .page-hits a", has_text="Trang 2")
+    assert page_hit.count() == 1
+    assert "<mark>" in page.locator(".hit .page-hits .snippet").first.inner_html()
+    page_hit.click()
+    page.wait_for_url(re.compile(rf"/materials/{ids[0]}\?page=2#page=2$"))
+    viewer = page.locator("#pdf-viewer")
+    assert viewer.count() == 1 and viewer.get_attribute("src").endswith("#page=2")
+    context.close()
