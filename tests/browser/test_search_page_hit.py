@@ -4,21 +4,18 @@ textbook's page hit, and the material page whose viewer opens at that page."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import time
 
 import pytest
 
 from repository.demo.pdfgen import render_pdf
-from tests.browser.test_five_steps import CHROMIUM, PY, browser  # noqa: F401 (a shared fixture)
-from tests.core.test_cli import _get_json, free_port
+from tests.browser.portal import TEACHER_AND_REVIEWER, running_portal
+from tests.browser.test_five_steps import CHROMIUM, browser  # noqa: F401 (a shared fixture)
 from tests.core.test_material_flow import SCORES
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")]
 
-PASSWORD = "mat-khau-trinh-duyet"
 PAGES = ("Chương I. Động học: vận tốc và gia tốc.",
          "Quán tính là tính chất giữ nguyên vận tốc của vật: xe phanh gấp, hành khách ngả về phía trước.",
          "Chương IV. Năng lượng: động năng và thế năng.")
@@ -27,29 +24,12 @@ BOOKS = (("Vật lí 10 — sách thử nghiệm", "vat-li", "10"), ("Vật lí 
          ("Công nghệ 10 — sách thử nghiệm", "cong-nghe", "10"))
 
 
-def _hoclieu(env: dict[str, str], *args: str) -> str:
-    return subprocess.run([*PY, *args], env=env, check=True, capture_output=True, text=True).stdout.strip()
-
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory):
-    data = tmp_path_factory.mktemp("portal")
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("HOCLIEU_")},
-           "HOCLIEU_DATA_DIR": str(data)}
-    _hoclieu(env, "db", "upgrade")
-    tokens = {}
-    for name, role in (("gv", "teacher"), ("td", "reviewer")):
-        _hoclieu(env, "users", "create", "--email", f"{name}@truong.edu.vn", "--password", PASSWORD,
-                 "--role", role, "--unit", "so-hn")
-        tokens[role] = _hoclieu(env, "users", "token", "--email", f"{name}@truong.edu.vn")
-    port = free_port()
-    server = subprocess.Popen([*PY, "run", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    _get_json(f"{base}/healthz", timeout=60)
-    yield base, tokens
-    server.terminate()
-    server.wait(30)
+    """A portal with a teacher (gv) and a reviewer (td); yields (base URL, {name: token})."""
+    with running_portal(tmp_path_factory.mktemp("portal"), TEACHER_AND_REVIEWER) as running:
+        yield running
 
 
 def _wait(check, what: str, timeout: float = 60) -> None:
@@ -61,7 +41,7 @@ def _wait(check, what: str, timeout: float = 60) -> None:
 
 def _publish(api, base: str, tokens: dict[str, str], title: str, subject: str, grade: str) -> int:
     """Upload, wait for the ingest job, submit and approve through the API (as the teacher and reviewer)."""
-    teacher, reviewer = ({"Authorization": f"Bearer {tokens[r]}"} for r in ("teacher", "reviewer"))
+    teacher, reviewer = ({"Authorization": f"Bearer {tokens[r]}"} for r in ("gv", "td"))
     form = {"title": title, "kind": "sach-giao-khoa", "level": "thpt", "grade": grade, "subject": subject,
             "series": "kntt", "licence": "CC-BY-4.0",
             "file": {"name": "sach.pdf", "mimeType": "application/pdf", "buffer": render_pdf(title, PAGES)}}

@@ -3,22 +3,17 @@ served by a real ``hoclieu run`` (web server and worker) on 127.0.0.1 that trans
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import time
 
 import pytest
 
 from review.config import DEFAULT_CRITERIA
-from tests.core.test_cli import _get_json, free_port
+from tests.browser.portal import PASSWORD, TEACHER_AND_REVIEWER, running_portal
 from tests.media.mediatools import lavfi_clip, needs_ffmpeg
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is installed by the test command")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-PY = [sys.executable, "-m", "repository.cli"]
-PASSWORD = "mat-khau-trinh-duyet"
 METADATA = {"title": "Bài giảng video thử nghiệm", "kind": "bai-giang", "level": "thpt", "grade": "10",
             "subject": "vat-li", "licence": "CC-BY-4.0"}
 
@@ -26,30 +21,13 @@ pytestmark = [pytest.mark.browser, needs_ffmpeg,
               pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")]
 
 
-def _cli(env: dict[str, str], *args: str) -> str:
-    return subprocess.run([*PY, *args], env=env, check=True, capture_output=True, text=True).stdout.strip()
-
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory):
-    """A portal with a teacher and a reviewer; yields (base URL, {who: token})."""
-    data = tmp_path_factory.mktemp("portal")
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("HOCLIEU_")},
-           "HOCLIEU_DATA_DIR": str(data), "HOCLIEU_MEDIA_SEGMENT_SECONDS": "2"}
-    _cli(env, "db", "upgrade")
-    tokens = {}
-    for name, role in (("gv", "teacher"), ("td", "reviewer")):
-        _cli(env, "users", "create", "--email", f"{name}@truong.edu.vn", "--password", PASSWORD, "--role", role,
-             "--unit", "so-hn")
-        tokens[name] = _cli(env, "users", "token", "--email", f"{name}@truong.edu.vn").splitlines()[-1]
-    port = free_port()
-    server = subprocess.Popen([*PY, "run", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    _get_json(f"{base}/healthz", timeout=60)
-    yield base, tokens
-    server.terminate()
-    server.wait(30)
+    """A portal with a teacher (gv) and a reviewer (td); yields (base URL, {name: token})."""
+    with running_portal(tmp_path_factory.mktemp("portal"), TEACHER_AND_REVIEWER,
+                        {"HOCLIEU_MEDIA_SEGMENT_SECONDS": "2"}) as running:
+        yield running
 
 
 def _api(p, base: str, token: str):
