@@ -25,6 +25,14 @@ PASSWORD = "mat-khau-thu-nghiem-1"
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("HOCLIEU_TEST_DATABASE_URL") else [])
 
 
+@pytest.fixture
+def corpus() -> Path:
+    """The shared corpus beside the checkout (tests using it skip when it is absent)."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"test corpus {CORPUS} is absent (it lives in ../shared/corpus beside the checkout)")
+    return CORPUS
+
+
 def corpus_dir(name: str) -> Path:
     path = CORPUS / name
     if not path.is_dir():

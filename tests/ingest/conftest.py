@@ -1,4 +1,4 @@
-"""Fixtures for the ingest tests: the shared corpus beside the checkout and generated Vietnamese PDFs."""
+"""Fixtures for the ingest tests: limits for hostile inputs and generated Vietnamese PDFs."""
 
 from __future__ import annotations
 
@@ -9,18 +9,8 @@ import pytest
 from ingest.pdf import PdfLimits
 from tests.ingest.pdf_builders import VIETNAMESE_PAGES, vietnamese_pdf
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
-
 #: Tight limits for hostile inputs: small enough to trip quickly, large enough for real documents.
 HOSTILE_LIMITS = PdfLimits(timeout_seconds=30, memory_mb=320)
-
-
-def corpus_folder(name: str) -> Path:
-    folder = CORPUS / name
-    if not folder.is_dir():
-        pytest.skip(f"test corpus folder {folder.resolve()} is absent (it lives in ../shared/corpus "
-                    "beside the repository checkout)")
-    return folder
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from PIL import Image
 
 from ingest.detect import detect_bytes, detect_type
 from ingest.errors import IngestError
-from tests.ingest.conftest import corpus_folder
+from tests.conftest import corpus_dir
 from tests.ingest.pdf_builders import vietnamese_pdf
 
 UPLOAD_SNIFF_BYTES = 8192
@@ -123,14 +123,14 @@ def test_corpus_office_and_video_files_whole_and_by_head(tmp_path: Path) -> None
         ("scorm", "golf_scorm12_multisco_onefilepersco.zip"): "zip",
     }
     for (folder, name), family in expected.items():
-        matches = list(corpus_folder(folder).rglob(name))
+        matches = list(corpus_dir(folder).rglob(name))
         assert matches, f"{name} missing from the corpus"
         assert detect_type(matches[0]).family == family, name
         assert detect_type(head_of(matches[0], tmp_path)).family == family, f"head of {name}"
 
 
 def test_every_corpus_pdf_is_detected_as_pdf() -> None:
-    pdfs = sorted(corpus_folder("pdf").glob("*.pdf"))
+    pdfs = sorted(corpus_dir("pdf").glob("*.pdf"))
     assert pdfs
     assert {path.name: detect_type(path).family for path in pdfs} == {path.name: "pdf" for path in pdfs}
 

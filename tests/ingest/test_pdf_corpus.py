@@ -11,14 +11,14 @@ from PIL import Image
 
 from ingest.errors import IngestError
 from ingest.pdf import PdfInfo, inspect_pdf, render_thumbnail
-from tests.ingest.conftest import CORPUS, corpus_folder
+from tests.conftest import CORPUS, corpus_dir
 
 KNOWN_CODES = {"empty", "not_pdf", "encrypted", "corrupt", "too_many_pages", "timeout", "resource_limit"}
 CORPUS_PDFS = sorted(p.name for p in (CORPUS / "pdf").glob("*.pdf")) if (CORPUS / "pdf").is_dir() else []
 
 
 def corpus_pdf(name: str) -> Path:
-    return corpus_folder("pdf") / name
+    return corpus_dir("pdf") / name
 
 
 @functools.cache
@@ -33,7 +33,7 @@ def inspect_or_error(name: str) -> PdfInfo | IngestError:
 @pytest.mark.parametrize("name", CORPUS_PDFS or ["(corpus absent)"])
 def test_each_corpus_pdf_gives_text_or_a_clear_error(name: str) -> None:
     if not CORPUS_PDFS:
-        corpus_folder("pdf")
+        corpus_dir("pdf")
         pytest.skip("no PDF in the corpus folder")
     outcome = inspect_or_error(name)
     if isinstance(outcome, IngestError):

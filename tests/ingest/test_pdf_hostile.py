@@ -13,7 +13,8 @@ from PIL import Image
 
 from ingest.errors import IngestError
 from ingest.pdf import inspect_pdf, render_thumbnail
-from tests.ingest.conftest import HOSTILE_LIMITS, corpus_folder
+from tests.conftest import corpus_dir
+from tests.ingest.conftest import HOSTILE_LIMITS
 from tests.ingest.pdf_builders import (
     GIB,
     flate_bomb_pdf,
@@ -77,7 +78,7 @@ def test_truncated_generated_pdf(tmp_path: Path) -> None:
 
 
 def test_truncated_real_pdf(tmp_path: Path) -> None:
-    source = corpus_folder("pdf") / "uscis_2025-Civics-Test-128-Questions-and-Answers.pdf"
+    source = corpus_dir("pdf") / "uscis_2025-Civics-Test-128-Questions-and-Answers.pdf"
     whole = source.read_bytes()
     path = tmp_path / "uscis-half.pdf"
     path.write_bytes(whole[: len(whole) // 2])

@@ -10,8 +10,8 @@ import pytest
 
 from search.interfaces import PageText, SearchDocument
 from search.sqlite_fts import SqliteFtsIndex
+from tests.conftest import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 SUBJECT_NAMES = {"toan": "Toán", "vat-li": "Vật lí", "hoa-hoc": "Hóa học", "sinh-hoc": "Sinh học",
                  "ngu-van": "Ngữ văn", "lich-su": "Lịch sử", "dia-li": "Địa lí", "gdcd": "Giáo dục công dân",
                  "tieng-viet": "Tiếng Việt", "hdtn": "Hoạt động trải nghiệm (hướng nghiệp)",

@@ -1,4 +1,4 @@
-"""Fixture for slide-deck tests: the shared PPTX corpus, located beside the checkout."""
+"""Fixture for slide-deck tests: the PPTX folder of the shared corpus."""
 
 from __future__ import annotations
 
@@ -6,19 +6,9 @@ from pathlib import Path
 
 import pytest
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+from tests.conftest import corpus_dir
 
 
 @pytest.fixture
-def corpus() -> Path:
-    if not CORPUS.is_dir():
-        pytest.skip(f"test corpus {CORPUS} is absent (it lives in ../shared/corpus beside the checkout)")
-    return CORPUS
-
-
-@pytest.fixture
-def decks(corpus: Path) -> Path:
-    path = corpus / "pptx"
-    if not path.is_dir():
-        pytest.skip(f"PPTX corpus {path} is absent (it lives in ../shared/corpus beside the checkout)")
-    return path
+def decks() -> Path:
+    return corpus_dir("pptx")
