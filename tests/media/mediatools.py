@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-CORPUS_VIDEO = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "video"
+from tests.conftest import corpus_dir
+
 needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
                                   reason="ffmpeg/ffprobe are not installed")
 SECRET = "hoclieu-secret-4f1d9a-local-file-must-not-leak"
@@ -40,7 +41,7 @@ def lavfi_clip(path: Path, *, size: str, seconds: float, rate: int = 15, audio: 
 
 
 def corpus_file(name: str) -> Path:
-    path = CORPUS_VIDEO / name
+    path = corpus_dir("video") / name
     if not path.is_file():
-        pytest.skip(f"corpus video {name} not found in {CORPUS_VIDEO} (shared test corpus absent)")
+        pytest.skip(f"corpus video {name} not found in {path.parent}")
     return path
