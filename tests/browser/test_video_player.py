@@ -102,6 +102,9 @@ def test_published_lecture_plays_and_resumes(portal, tmp_path):
             player.focus()
             player.press("k")
             page.wait_for_function("() => document.getElementById('lecture-player').paused")
+            # The "pause" event that saves the position is dispatched after `paused` turns true: wait for it.
+            page.wait_for_function("() => localStorage.getItem(document.getElementById('lecture-player')"
+                                   ".dataset.resumeKey) !== null", timeout=10_000)
             saved = page.evaluate("() => parseFloat(localStorage.getItem(document.getElementById("
                                   "'lecture-player').dataset.resumeKey))")
             assert saved >= 1.5
