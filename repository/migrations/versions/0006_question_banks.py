@@ -1,0 +1,24 @@
+"""question banks and stored questions (issue 7)
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-02 00:30:00
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import repository.models  # noqa: F401
+
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,24 @@
+"""exam matrices and test papers (issue 7)
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-02 00:30:00
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import repository.models  # noqa: F401
+
+revision = '0007'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
