@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from ingest.detect import DetectedType, detect_type
+from ingest.docx_doc import DocxLimits, convert_to_pdf, find_soffice, inspect_docx, locate_headings
 from ingest.errors import IngestError
 from ingest.media import (
     DEFAULT_LADDER,
@@ -40,12 +41,12 @@ MEDIA_FAMILIES = frozenset({"mp4", "mov", "webm", "mkv", "avi", "mp3", "m4a", "w
 
 #: Which detected file families each kind of material accepts. Later kinds of input add rows here.
 ACCEPTED_FAMILIES: dict[str, frozenset[str]] = {
-    "sach-giao-khoa": frozenset({"pdf"}),
-    "tai-lieu-tham-khao": frozenset({"pdf"}),
-    "bai-giang": frozenset({"pdf"}) | MEDIA_FAMILIES,
+    "sach-giao-khoa": frozenset({"pdf", "ooxml-docx"}),
+    "tai-lieu-tham-khao": frozenset({"pdf", "ooxml-docx"}),
+    "bai-giang": frozenset({"pdf", "ooxml-docx"}) | MEDIA_FAMILIES,
     "ngan-hang-cau-hoi": frozenset({"pdf"}),
 }
-FAMILY_NAMES_VI = {"pdf": "PDF", "html": "HTML", "text": "văn bản thuần", "zip": "ZIP",
+FAMILY_NAMES_VI = {"pdf": "PDF", "ooxml-docx": "Word (DOCX)", "html": "HTML", "text": "văn bản thuần", "zip": "ZIP",
                    "unknown": "không nhận ra", "mp4": "MP4", "mov": "MOV", "webm": "WebM", "mkv": "MKV",
                    "avi": "AVI", "mp3": "MP3", "m4a": "M4A", "wav": "WAV", "ogg": "OGG", "flac": "FLAC"}
 
@@ -78,6 +79,9 @@ class Extracted:
     thumbnail: MaterialFile | None
     #: Pages whose text came from OCR (the rest from the PDF's text layer).
     ocr_pages: frozenset[int] = frozenset()
+    #: A PDF made for the viewer from another format (DOCX through LibreOffice).
+    preview: MaterialFile | None = None
+    source_format: str = "pdf"
 
 
 def run_ingest(ctx: JobContext) -> None:
@@ -99,10 +103,11 @@ def run_ingest(ctx: JobContext) -> None:
         ctx.progress(5, "Đang lấy tệp")
         fetch_verified(ctx, original_key, original_sha, path)
         ctx.progress(15, "Đang kiểm tra loại tệp")
-        if _detected_family(path) in MEDIA_FAMILIES:
+        family = _detected_family(path)
+        if family in MEDIA_FAMILIES:
             ingest_media(ctx, path, workdir)
             return
-        extracted = extract_pdf(ctx, path, workdir)
+        extracted = extract_docx(ctx, path, workdir) if family == "ooxml-docx" else extract_pdf(ctx, path, workdir)
         ctx.progress(90, "Đang lưu kết quả")
         record_results(ctx, extracted)
     finally:
@@ -144,6 +149,11 @@ def extract_pdf(ctx: JobContext, path: Path, workdir: Path) -> Extracted:
         raise JobFailed(exc.message_vi, exc.message_en) from exc
     ocr_done = ocr_scanned_pages(ctx, path, info)
     ctx.progress(70, "Đang tạo ảnh bìa")
+    return Extracted(info, make_thumbnail(ctx, path, workdir), ocr_done)
+
+
+def make_thumbnail(ctx: JobContext, path: Path, workdir: Path) -> MaterialFile | None:
+    """The cover: page 1 of the PDF at ``path`` stored in the blob store (None when it cannot be rendered)."""
     thumbnail = None
     thumb_path = workdir / "thumbnail.png"
     width = int(ctx.app.extensions["settings"].get("ingest", "thumbnail_width", 320))
@@ -156,7 +166,38 @@ def extract_pdf(ctx: JobContext, path: Path, workdir: Path) -> Extracted:
                                  storage_backend=ctx.app.extensions["storage"].name, storage_key=stored.key)
     except IngestError as exc:
         log.warning("version %s: no thumbnail: %s", ctx.version_id, exc.message_en)
-    return Extracted(info, thumbnail, ocr_done)
+    return thumbnail
+
+
+def extract_docx(ctx: JobContext, path: Path, workdir: Path) -> Extracted:
+    """Text and headings of a Word document; with LibreOffice, a PDF for the viewer whose pages then
+    replace the page-like sections, so that page N of a search hit is page N in the viewer."""
+    section = ctx.app.extensions["settings"].section("ingest")
+    try:
+        info = inspect_docx(path, DocxLimits(timeout_seconds=float(section.get("docx_timeout_seconds", 60)),
+                                             memory_mb=int(section.get("pdf_memory_mb", 1024))))
+    except IngestError as exc:
+        raise JobFailed(exc.message_vi, exc.message_en) from exc
+    soffice = find_soffice(str(section.get("soffice", "soffice")))
+    if soffice is None:
+        log.info("version %s: LibreOffice not available, DOCX shown as text", ctx.version_id)
+        return Extracted(info, None, source_format="docx")
+    ctx.progress(40, "Đang chuyển tài liệu Word sang PDF")
+    try:
+        pdf_path = convert_to_pdf(path, workdir / "preview.pdf", soffice=soffice,
+                                  timeout_s=float(section.get("office_timeout_seconds", 120)))
+        pdf_info = inspect_pdf(pdf_path, _limits(ctx))
+    except IngestError as exc:
+        log.warning("version %s: no PDF of the DOCX: %s", ctx.version_id, exc.message_en)
+        return Extracted(info, None, source_format="docx")
+    pdf_info.outline = locate_headings(info.outline, pdf_info.pages)
+    pdf_info.metadata = info.metadata
+    stored = ctx.app.extensions["storage"].put_file(pdf_path, f"derived/v{ctx.version_id}/preview.pdf",
+                                                    content_type="application/pdf")
+    preview = MaterialFile(role="preview", filename=f"{path.stem}.pdf", size=stored.size, sha256=stored.sha256,
+                           content_type="application/pdf", storage_backend=ctx.app.extensions["storage"].name,
+                           storage_key=stored.key)
+    return Extracted(pdf_info, make_thumbnail(ctx, pdf_path, workdir), preview=preview, source_format="docx")
 
 
 def ocr_scanned_pages(ctx: JobContext, path: Path, info: PdfInfo) -> frozenset[int]:
@@ -196,14 +237,15 @@ def record_results(ctx: JobContext, extracted: Extracted) -> None:
         for number, text in enumerate(info.pages, start=1):
             source = "ocr" if number in extracted.ocr_pages else "text-layer"
             session.add(PageText(version_id=version.id, number=number, text=text, source=source))
-        if extracted.thumbnail is not None:
-            extracted.thumbnail.version_id = version.id
-            session.add(extracted.thumbnail)
+        for derived in (extracted.thumbnail, extracted.preview):
+            if derived is not None:
+                derived.version_id = version.id
+                session.add(derived)
         version.page_count = info.page_count
         version.doc_metadata = {**info.metadata, "outline": info.outline[:500],
                                 "has_text": any(p.strip() for p in info.pages),
                                 "ocr_pages": sorted(extracted.ocr_pages),
-                                "encrypted": info.encrypted}
+                                "encrypted": info.encrypted, "source_format": extracted.source_format}
         version.ingest_status = "succeeded"
         version.ingest_error = ""
         session.commit()

@@ -133,6 +133,7 @@ def _register_domains(app: Flask) -> None:
     from repository.auth.views import bp as auth_bp
     from repository.auth.views import register_login_loaders
     from repository.materials.views import bp as materials_bp
+    from repository.textbooks.registration import register as register_textbooks
     from review.registration import register as register_review
     from search.registration import register as register_search
 
@@ -142,6 +143,7 @@ def _register_domains(app: Flask) -> None:
     register_ingest(app)
     register_review(app)
     register_search(app)
+    register_textbooks(app)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -99,6 +99,21 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                 "summary": "Text of one page and its source (text-layer or ocr)",
                 "parameters": [_id_param("id"), _id_param("number")],
                 "responses": {"200": _response("page"), **_errors(404)}}},
+            "/api/v1/materials/{id}/chapter-links": {
+                "get": {"summary": "Links of the book's chapters to lessons, and the chapters this material is "
+                                   "linked from", "parameters": [_id_param("id")],
+                        "responses": {"200": _response("links"), **_errors(404)}},
+                "post": {"summary": "Link a chapter of the book to a lesson (book owner, administrator)",
+                         "parameters": [_id_param("id")],
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             "type": "object", "required": ["chapter", "lesson_id"],
+                             "properties": {"chapter": {"type": "integer", "description": "1-based, page order"},
+                                            "lesson_id": {"type": "integer"}}}}}},
+                         "responses": {"201": _response("link"), **_errors(400, 401, 403, 404, 409)}}},
+            "/api/v1/materials/{id}/chapter-links/{link_id}": {"delete": {
+                "summary": "Remove a chapter link (book owner, administrator)",
+                "parameters": [_id_param("id"), _id_param("link_id")],
+                "responses": {"204": _response("removed"), **_errors(401, 403, 404)}}},
             "/api/v1/materials/{id}/audit.csv": {"get": {
                 "summary": "Audit trail as CSV (reviewers, administrators)", "parameters": [_id_param("id")],
                 "responses": {"200": _response("CSV"), **_errors(401, 403, 404)}}},
@@ -144,6 +159,15 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                 "Material": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "status": {"type": "string"}, **METADATA_FIELDS,
                     "pages": {"type": ["integer", "null"]},
+                    "chapters": {"type": "array", "items": {"type": "object", "properties": {
+                        "title": {"type": "string"}, "first_page": {"type": "integer"},
+                        "last_page": {"type": "integer"}}}},
+                    "ocr_pages": {"type": "array", "items": {"type": "integer"}},
+                    "has_text": {"type": ["boolean", "null"],
+                                 "description": "false: image-only scan without OCR, found by metadata only"},
+                    "source_format": {"type": ["string", "null"], "enum": ["pdf", "docx", None]},
+                    "cover": {"type": ["string", "null"], "description": "URL of the cover thumbnail"},
+                    "preview": {"type": ["string", "null"], "description": "URL of the PDF made from a DOCX"},
                     "files": {"type": "array", "items": {"type": "object", "properties": {
                         "name": {"type": "string"}, "size": {"type": "integer"}, "sha256": {"type": "string"},
                         "content_type": {"type": "string"}, "url": {"type": "string"}}}},
@@ -157,7 +181,9 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                         "pages": {"type": "array", "description": "best matching pages (embedded engine)",
                                   "items": {"type": "object", "properties": {
                                       "page": {"type": "integer"}, "snippet": {"type": "string"},
-                                      "url": {"type": "string"}}}}}}},
+                                      "url": {"type": "string"}, "book": {"type": "string"},
+                                      "chapter": {"type": ["string", "null"]},
+                                      "thumbnail": {"type": "string"}}}}}}},
                     "facets": {"type": "object"}}},
             },
         },

@@ -11,6 +11,7 @@ from repository.api import api_error
 from repository.db import get_session
 from repository.models import Material
 from repository.reference import current_reference
+from repository.textbooks.services import page_chapter, page_thumbnail_url
 from search.interfaces import (
     FACET_FIELDS,
     SearchHit,
@@ -67,8 +68,11 @@ def page_url(material_id: int, number: int) -> str:
 
 
 def _pages_as_list(hit: SearchHit) -> list[dict[str, Any]]:
-    return [{"page": p.number, "snippet": p.snippet, "url": page_url(hit.material_id, p.number)}
-            for p in hit.pages]
+    chapters = [page_chapter(hit.material_id, p.number) for p in hit.pages]
+    return [{"page": p.number, "snippet": p.snippet, "url": page_url(hit.material_id, p.number),
+             "book": hit.title, "chapter": chapter.title if chapter else None,
+             "thumbnail": page_thumbnail_url(hit.material_id, p.number)}
+            for p, chapter in zip(hit.pages, chapters, strict=True)]
 
 
 def result_as_dict(result: SearchResult) -> dict[str, Any]:

@@ -72,10 +72,12 @@ def chapters_from_outline(outline: list[list[Any]], page_count: int | None) -> l
 
 
 def document_as_dict(version: MaterialVersion | None) -> dict[str, Any]:
-    """Chapters and OCR'd pages of a PDF version (empty for other kinds of file)."""
+    """Chapters and OCR'd pages of a paged version (PDF, DOCX; empty for other kinds of file), and whether
+    it has any text at all (``False``: an image-only scan that was not OCR'd, found by its metadata only)."""
     meta = (version.doc_metadata or {}) if version is not None else {}
     return {"chapters": chapters_from_outline(meta.get("outline") or [], version.page_count if version else None),
-            "ocr_pages": list(meta.get("ocr_pages") or [])}
+            "ocr_pages": list(meta.get("ocr_pages") or []), "has_text": meta.get("has_text"),
+            "source_format": meta.get("source_format")}
 
 
 def material_as_dict(session: Session, material: Material) -> dict[str, Any]:
@@ -114,6 +116,9 @@ def material_as_dict(session: Session, material: Material) -> dict[str, Any]:
         "url": url_for("materials.detail", material_id=material.id),
         **document_as_dict(version),
     }
+    derived = {f.role: f for f in all_files if f.role in ("thumbnail", "preview")}
+    data["cover"] = file_url(material.id, derived["thumbnail"].id, "view") if "thumbnail" in derived else None
+    data["preview"] = file_url(material.id, derived["preview"].id, "view") if "preview" in derived else None
     media = media_as_dict(material, version, all_files)
     if media is not None:
         data["media"] = media

@@ -22,7 +22,7 @@ bp = Blueprint("materials", __name__)
 #: Roles of the files the media route serves (a lecture's streams, fallback, poster and captions).
 MEDIA_ROLES = ("hls", "mp4", "poster", "captions")
 #: What the upload inputs offer in the file picker (the server decides by content anyway).
-UPLOAD_ACCEPT = "application/pdf,.pdf,video/*,audio/*,.mp4,.webm,.mkv,.mov,.mp3,.m4a"
+UPLOAD_ACCEPT = "application/pdf,.pdf,.docx,video/*,audio/*,.mp4,.webm,.mkv,.mov,.mp3,.m4a"
 #: States in which the owner may upload a new version.
 REVISABLE_STATES = frozenset({"draft", "changes_requested"})
 
@@ -69,6 +69,7 @@ def detail(material_id: int):
         "materials/detail.html", material=material, version=version,
         original=next((f for f in files if f.role == "original"), None),
         thumbnail=next((f for f in files if f.role == "thumbnail"), None),
+        preview=next((f for f in files if f.role == "preview"), None),
         media=media_as_dict(material, version, files), upload_accept=UPLOAD_ACCEPT,
         caption_languages=CAPTION_LANGUAGES,
         job=latest_job(db, material.current_version_id) if unpublished_view else None,

@@ -1,0 +1,118 @@
+"""Textbook chapters: which chapter a page belongs to, and the links from a book's chapters to lessons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import g, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from repository.db import get_session
+from repository.materials.queries import chapters_from_outline, visible_version_id
+from repository.materials.services import MaterialError
+from repository.models import Material, MaterialVersion, User
+from repository.permissions import can_edit_material, can_view_material
+from repository.textbooks.models import ChapterLink
+
+#: Kinds of material whose chapters may be linked to lessons.
+BOOK_KINDS = frozenset({"sach-giao-khoa", "tai-lieu-tham-khao"})
+
+
+@dataclass(frozen=True)
+class Chapter:
+    number: int
+    title: str
+    first_page: int
+    last_page: int
+
+
+def version_chapters(version: MaterialVersion | None) -> list[Chapter]:
+    """The chapters of a version in page order, numbered from 1."""
+    if version is None:
+        return []
+    outline = (version.doc_metadata or {}).get("outline") or []
+    return [Chapter(number, c["title"], c["first_page"], c["last_page"])
+            for number, c in enumerate(chapters_from_outline(outline, version.page_count), start=1)]
+
+
+def chapter_of_page(chapters: list[Chapter], page: int) -> Chapter | None:
+    """The innermost chapter holding ``page``: the last one in page order that starts at or before it."""
+    holding = [c for c in chapters if c.first_page <= page <= (c.last_page or page)]
+    return holding[-1] if holding else None
+
+
+def published_chapters(session: Session, material_ids: list[int]) -> dict[int, list[Chapter]]:
+    """Chapters of the published version of each material (search hits are published materials)."""
+    if not material_ids:
+        return {}
+    rows = session.execute(select(Material.id, MaterialVersion).join(
+        MaterialVersion, MaterialVersion.id == Material.published_version_id).where(Material.id.in_(material_ids)))
+    return {material_id: version_chapters(version) for material_id, version in rows}
+
+
+def page_thumbnail_url(material_id: int, page: int) -> str:
+    return url_for("textbooks.thumbnail", material_id=material_id, number=page)
+
+
+def page_chapter(material_id: int, page: int) -> Chapter | None:
+    """The chapter of a page of a published material, cached for the request (search results)."""
+    cache: dict[int, list[Chapter]] = g.setdefault("published_chapters", {})
+    if material_id not in cache:
+        cache.update(published_chapters(get_session(), [material_id]))
+        cache.setdefault(material_id, [])
+    return chapter_of_page(cache[material_id], page)
+
+
+def may_link_chapters(user: Any, book: Material) -> bool:
+    return book.kind in BOOK_KINDS and can_edit_material(user, book)
+
+
+def link_chapter(session: Session, book: Material, chapter_number: int, lesson_id: int, user: User) -> ChapterLink:
+    """Link chapter ``chapter_number`` of the version of ``book`` the user sees to a lesson the user may
+    see. Raises MaterialError (nothing is written)."""
+    version_id = visible_version_id(book)
+    chapters = version_chapters(session.get(MaterialVersion, version_id) if version_id else None)
+    chapter = next((c for c in chapters if c.number == chapter_number), None)
+    if chapter is None:
+        raise MaterialError("chapter", f"Sách không có chương {chapter_number}.", "no_such_chapter")
+    lesson = session.get(Material, lesson_id)
+    if lesson is None or not can_view_material(user, lesson):
+        raise MaterialError("lesson_id", f"Không tìm thấy học liệu số {lesson_id}.", "no_such_lesson", 404)
+    if lesson.id == book.id:
+        raise MaterialError("lesson_id", "Không thể liên kết sách với chính nó.", "self_link")
+    existing = session.scalar(select(ChapterLink).where(
+        ChapterLink.textbook_id == book.id, ChapterLink.chapter_number == chapter.number,
+        ChapterLink.lesson_id == lesson.id))
+    if existing is not None:
+        raise MaterialError("lesson_id", "Chương này đã được liên kết với học liệu đó.", "duplicate", 409)
+    link = ChapterLink(textbook_id=book.id, chapter_number=chapter.number, chapter_title=chapter.title[:300],
+                       first_page=chapter.first_page, last_page=chapter.last_page or chapter.first_page,
+                       lesson_id=lesson.id, created_by=user.id)
+    session.add(link)
+    session.flush()
+    return link
+
+
+def links_of_book(session: Session, book: Material) -> list[ChapterLink]:
+    """The book's links whose lesson the current user may see."""
+    links = session.scalars(select(ChapterLink).where(ChapterLink.textbook_id == book.id)
+                            .order_by(ChapterLink.chapter_number, ChapterLink.id)).all()
+    return [link for link in links if can_view_material(current_user, link.lesson)]
+
+
+def links_of_lesson(session: Session, lesson: Material) -> list[ChapterLink]:
+    """Where the lesson is in textbooks, only for books the current user may see (a book's existence
+    does not leak through a lesson page)."""
+    links = session.scalars(select(ChapterLink).where(ChapterLink.lesson_id == lesson.id)
+                            .order_by(ChapterLink.textbook_id, ChapterLink.chapter_number)).all()
+    return [link for link in links if can_view_material(current_user, link.textbook)]
+
+
+def link_as_dict(link: ChapterLink) -> dict[str, Any]:
+    return {"id": link.id, "textbook": {"id": link.textbook_id, "title": link.textbook.title},
+            "lesson": {"id": link.lesson_id, "title": link.lesson.title},
+            "chapter": link.chapter_number, "chapter_title": link.chapter_title,
+            "first_page": link.first_page, "last_page": link.last_page}
