@@ -62,7 +62,9 @@ def media_as_dict(material: Material, version: MaterialVersion | None,
 
 def chapters_from_outline(outline: list[list[Any]], page_count: int | None) -> list[dict[str, Any]]:
     """The PDF outline as chapters with page ranges: a chapter ends where the next one begins."""
-    starts = sorted({(int(page), str(title)) for title, page in outline if 1 <= int(page) <= (page_count or 0)})
+    # In page order; entries starting on the same page keep the outline's order (a chapter before its first lesson).
+    starts = sorted(dict.fromkeys((int(page), str(title)) for title, page in outline
+                                  if 1 <= int(page) <= (page_count or 0)), key=lambda start: start[0])
     chapters = []
     for index, (first, title) in enumerate(starts):
         following = [page for page, _ in starts[index + 1:] if page > first]

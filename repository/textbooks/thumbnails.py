@@ -55,6 +55,9 @@ def page_thumbnail(app: Flask, session: Session, version: MaterialVersion, page:
 
 def render_and_store(app: Flask, source: MaterialFile, page: int, key: str) -> bool:
     storage = app.extensions["storage"]
+    if not storage.exists(source.storage_key):
+        log.warning("no thumbnail of page %s: blob of file %s is missing", page, source.id)
+        return False
     settings = app.extensions["settings"]
     tmp_root = settings.data_dir / "tmp"
     tmp_root.mkdir(parents=True, exist_ok=True)
