@@ -11,7 +11,7 @@ from repository.api import api_error
 from repository.db import get_session
 from repository.models import Material
 from repository.reference import current_reference
-from repository.textbooks.services import page_chapter, page_thumbnail_url
+from repository.textbooks.services import hit_thumbnail_url, page_chapter
 from search.interfaces import (
     FACET_FIELDS,
     SearchHit,
@@ -71,7 +71,7 @@ def _pages_as_list(hit: SearchHit) -> list[dict[str, Any]]:
     chapters = [page_chapter(hit.material_id, p.number) for p in hit.pages]
     return [{"page": p.number, "snippet": p.snippet, "url": page_url(hit.material_id, p.number),
              "book": hit.title, "chapter": chapter.title if chapter else None,
-             "thumbnail": page_thumbnail_url(hit.material_id, p.number)}
+             "thumbnail": hit_thumbnail_url(hit.material_id, p.number)}
             for p, chapter in zip(hit.pages, chapters, strict=True)]
 
 

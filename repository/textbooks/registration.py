@@ -14,6 +14,7 @@ from repository.models import Material, MaterialVersion, PageText
 from repository.textbooks import models  # noqa: F401  (registers the chapter-link table on Base.metadata)
 from repository.textbooks.services import (
     chapter_of_page,
+    hit_thumbnail_url,
     links_of_book,
     links_of_lesson,
     may_link_chapters,
@@ -40,7 +41,8 @@ def register(app: Flask) -> None:
     @app.context_processor
     def textbook_helpers() -> dict[str, Any]:
         return {"book_chapters": version_chapters, "page_thumbnail_url": page_thumbnail_url,
-                "page_chapter": page_chapter, "document_sections": document_sections,
+                "page_chapter": page_chapter, "hit_thumbnail_url": hit_thumbnail_url,
+                "document_sections": document_sections,
                 "chapter_of_page": chapter_of_page,
                 "chapter_links_of_book": lambda book: links_of_book(get_session(), book),
                 "textbook_links_of_lesson": lambda lesson: links_of_lesson(get_session(), lesson),

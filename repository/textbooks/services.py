@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from repository.db import get_session
 from repository.materials.queries import chapters_from_outline, visible_version_id
 from repository.materials.services import MaterialError
-from repository.models import Material, MaterialVersion, User
+from repository.models import Material, MaterialFile, MaterialVersion, User
 from repository.permissions import can_edit_material, can_view_material
 from repository.textbooks.models import ChapterLink
 
@@ -44,13 +44,32 @@ def chapter_of_page(chapters: list[Chapter], page: int) -> Chapter | None:
     return holding[-1] if holding else None
 
 
-def published_chapters(session: Session, material_ids: list[int]) -> dict[int, list[Chapter]]:
-    """Chapters of the published version of each material (search hits are published materials)."""
-    if not material_ids:
-        return {}
-    rows = session.execute(select(Material.id, MaterialVersion).join(
-        MaterialVersion, MaterialVersion.id == Material.published_version_id).where(Material.id.in_(material_ids)))
-    return {material_id: version_chapters(version) for material_id, version in rows}
+@dataclass(frozen=True)
+class PublishedPages:
+    """What a search hit needs about the pages of a published material."""
+
+    chapters: list[Chapter]
+    #: Whether its pages can be rendered (a PDF original, or a PDF made from a DOCX).
+    renderable: bool
+
+
+def published_pages(session: Session, material_id: int) -> PublishedPages:
+    version = session.scalar(select(MaterialVersion).join(
+        Material, MaterialVersion.id == Material.published_version_id).where(Material.id == material_id))
+    if version is None:
+        return PublishedPages([], renderable=False)
+    pdf = session.scalar(select(MaterialFile.id).where(
+        MaterialFile.version_id == version.id, MaterialFile.role.in_(("original", "preview")),
+        MaterialFile.content_type == "application/pdf").limit(1))
+    return PublishedPages(version_chapters(version), renderable=pdf is not None)
+
+
+def _published(material_id: int) -> PublishedPages:
+    """``published_pages`` cached for the request (one results page asks for each hit several times)."""
+    cache: dict[int, PublishedPages] = g.setdefault("published_pages", {})
+    if material_id not in cache:
+        cache[material_id] = published_pages(get_session(), material_id)
+    return cache[material_id]
 
 
 def page_thumbnail_url(material_id: int, page: int) -> str:
@@ -58,12 +77,13 @@ def page_thumbnail_url(material_id: int, page: int) -> str:
 
 
 def page_chapter(material_id: int, page: int) -> Chapter | None:
-    """The chapter of a page of a published material, cached for the request (search results)."""
-    cache: dict[int, list[Chapter]] = g.setdefault("published_chapters", {})
-    if material_id not in cache:
-        cache.update(published_chapters(get_session(), [material_id]))
-        cache.setdefault(material_id, [])
-    return chapter_of_page(cache[material_id], page)
+    """The chapter of a page of a published material (a search hit)."""
+    return chapter_of_page(_published(material_id).chapters, page)
+
+
+def hit_thumbnail_url(material_id: int, page: int) -> str | None:
+    """The thumbnail of a page of a published material, or None when its pages cannot be rendered."""
+    return page_thumbnail_url(material_id, page) if _published(material_id).renderable else None
 
 
 def may_link_chapters(user: Any, book: Material) -> bool:

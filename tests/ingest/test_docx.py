@@ -16,8 +16,9 @@ from ingest.pdf import inspect_pdf
 from repository.auth.services import create_token
 from repository.materials.queries import chapters_from_outline
 from repository.models import Material, MaterialFile, User
+from search.service import drain_outbox
 from tests.conftest import bearer, corpus_dir, login, make_test_app
-from tests.core.test_material_flow import upload
+from tests.core.test_material_flow import SCORES, upload
 from tests.ingest.docx_builders import (
     LESSON_PLAN,
     PACKAGE_RELS,
@@ -200,7 +201,20 @@ def test_docx_upload_without_libreoffice_is_ingested_as_text(app_without_libreof
     login(client, "teacher")
     html = client.get(f"/materials/{material_id}?page=3").get_data(as_text=True)
     assert 'id="doc-text"' in html and 'id="page=3"' in html and "Định luật 2 Newton" in html
-    assert "pdf-viewer" not in html
+    assert "pdf-viewer" not in html and "thumbnail.png" not in html  # no PDF: no page images
+    assert client.get(f"/materials/{material_id}/pages/3/thumbnail.png").status_code == 404
+
+    with app.extensions["db"].session() as session:
+        reviewer = create_token(session, session.get(User, users["reviewer"].id), "t")
+        session.commit()
+    client.post(f"/api/v1/materials/{material_id}/submit", headers=bearer(token))
+    client.post(f"/api/v1/materials/{material_id}/review", headers=bearer(reviewer),
+                json={"decision": "approve", "comment": "Đạt.", "scores": SCORES})
+    drain_outbox(app)
+    hits = client.get("/api/v1/search?q=quán tính").json["hits"]
+    assert [hit["id"] for hit in hits] == [material_id]
+    assert [(p["page"], p["chapter"], p["thumbnail"]) for p in hits[0]["pages"]] == [
+        (3, "Chương II. Động lực học", None)]
 
 
 def test_hostile_docx_upload_fails_the_job_with_the_vietnamese_reason(app, client, tokens, tmp_path):
