@@ -86,6 +86,21 @@ def render_thumbnail(path: Path, out_path: Path, *, page: int = 1, width: int = 
         partial.unlink(missing_ok=True)
 
 
+def render_page_thumbnails(path: Path, out_dir: Path, pages: list[int], *, width: int = 160,
+                           limits: PdfLimits = DEFAULT_LIMITS) -> dict[int, Path]:
+    """Render ``pages`` (1-based; numbers past the end are skipped) of the PDF at ``path`` as PNGs ``width``
+    pixels wide in the existing folder ``out_dir``, in one child process; returns page number -> PNG."""
+    if not 1 <= width <= MAX_THUMBNAIL_WIDTH or any(page < 1 for page in pages):
+        raise ValueError(f"pages must be >= 1 and width in 1..{MAX_THUMBNAIL_WIDTH}, got {pages}, {width}")
+    if not out_dir.is_dir():
+        raise FileNotFoundError(f"thumbnail folder {out_dir} does not exist")
+    _require_pdf(path)
+    request = {"op": "thumbnails", "path": str(path.resolve()), "out_dir": str(out_dir.resolve()),
+               "pages": list(pages), "width": width}
+    written = run_child(CHILD_MODULE, request, _child_limits(limits), what_vi="Việc tạo ảnh thu nhỏ các trang PDF")
+    return {int(number): out_dir / f"{int(number)}.png" for number in written}
+
+
 def _require_pdf(path: Path) -> None:
     detected = detect_type(path)
     if detected.family != "pdf":

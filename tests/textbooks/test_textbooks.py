@@ -11,7 +11,7 @@ from repository.demo.pdfgen import render_pdf, scanned_copy
 from repository.materials.queries import chapters_from_outline
 from repository.models import Material, MaterialFile, User
 from repository.textbooks.services import Chapter, chapter_of_page
-from repository.textbooks.thumbnails import page_thumbnail_key
+from repository.textbooks.thumbnails import page_block, page_thumbnail_key
 from search.service import drain_outbox
 from tests.conftest import bearer, csrf_from, login, make_test_app
 from tests.core.test_material_flow import SCORES, upload
@@ -37,6 +37,13 @@ def logged_in(app, who: str):
     client = app.test_client()
     login(client, who)
     return client
+
+
+def test_a_page_is_rendered_with_its_block_of_neighbours():
+    assert page_block(2, 4) == [1, 2, 3, 4]
+    assert page_block(41, 300) == list(range(41, 61))
+    assert page_block(300, 300) == list(range(281, 301))
+    assert page_block(21, 25) == [21, 22, 23, 24, 25]
 
 
 def test_chapter_of_a_page_is_the_last_one_starting_at_or_before_it():
@@ -89,13 +96,14 @@ def test_page_thumbnails_are_rendered_once_cached_and_permission_checked(app, cl
                                                              MaterialFile.role == "original"))
         cover = session.scalar(select(MaterialFile).where(MaterialFile.version_id == version_id,
                                                           MaterialFile.role == "thumbnail"))
-    key = page_thumbnail_key(version_id, 2)
-    assert storage.exists(key)
+    # The whole block of pages around page 2 was rendered by that one request and stored.
+    assert [storage.exists(page_thumbnail_key(version_id, n)) for n in (1, 2, 3, 4, 5)] == [True] * 4 + [False]
     # Served from the blob store from now on: it no longer needs the PDF.
     storage.delete(original.storage_key)
     again = owner.get(url)
     assert again.status_code == 200 and again.data == first.data
-    assert owner.get(f"/materials/{material_id}/pages/3/thumbnail.png").status_code == 404  # cannot render now
+    neighbour = owner.get(f"/materials/{material_id}/pages/4/thumbnail.png")
+    assert neighbour.status_code == 200 and neighbour.data.startswith(PNG) and neighbour.data != first.data
     for outsider in (student, other, client):
         assert outsider.get(url).status_code == 404
     assert owner.get(f"/materials/{material_id}/pages/5/thumbnail.png").status_code == 404
