@@ -79,6 +79,10 @@ def test_a_page_hit_opens_the_viewer_at_that_page(portal, browser) -> None:  # n
     page_hit = page.locator(".hit .page-hits a", has_text="Trang 2")
     assert page_hit.count() == 1
     assert "<mark>" in page.locator(".hit .page-hits .snippet").first.inner_html()
+    thumbnail = page.locator(".hit .page-hits img.page-thumb").first
+    thumbnail.scroll_into_view_if_needed()
+    thumbnail.evaluate("img => img.complete ? null : new Promise(done => img.addEventListener('load', done))")
+    assert thumbnail.evaluate("img => img.naturalWidth") == 160  # rendered, cached and allowed for a visitor
     page_hit.click()
     page.wait_for_url(re.compile(rf"/materials/{ids[0]}\?page=2#page=2$"))
     viewer = page.locator("#pdf-viewer")
