@@ -88,3 +88,9 @@ def external_entity_docx(path: Path) -> Path:
     return package(path, {"_rels/.rels": PACKAGE_RELS, "word/document.xml": document_xml(
         b"<w:p><w:r><w:t>&x;</w:t></w:r></w:p>",
         prolog=b'<!DOCTYPE w:document [<!ENTITY x SYSTEM "file:///etc/passwd">]>')})
+
+
+def deeply_nested_docx(path: Path, depth: int = 20_000) -> Path:
+    """Runs nested inside runs, far deeper than any word processor writes (it compresses about 100:1)."""
+    body = b"<w:p>" + b"<w:r>" * depth + b"<w:t>x</w:t>" + b"</w:r>" * depth + b"</w:p>"
+    return package(path, {"_rels/.rels": PACKAGE_RELS, "word/document.xml": document_xml(body)})

@@ -23,6 +23,7 @@ from tests.ingest.docx_builders import (
     LESSON_PLAN,
     PACKAGE_RELS,
     PAGE_BREAK_TEXT,
+    deeply_nested_docx,
     document_xml,
     entity_docx,
     external_entity_docx,
@@ -103,6 +104,12 @@ def test_hostile_packages_are_refused_clearly(tmp_path, builder, code, words):
         inspect_docx(path)
     assert caught.value.code == code
     assert caught.value.message_vi.startswith("Tệp Word (DOCX) bị từ chối") and words in caught.value.message_vi
+
+
+def test_deeply_nested_xml_is_refused_not_crashed(tmp_path):
+    with pytest.raises(IngestError) as caught:
+        inspect_docx(deeply_nested_docx(tmp_path / "sau.docx"))
+    assert caught.value.code == "docx_unreadable" and "tệp DOCX bị hỏng" in caught.value.message_vi
 
 
 def test_not_a_zip_and_truncated_docx_are_refused(tmp_path, lesson_plan):
