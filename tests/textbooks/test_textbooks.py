@@ -176,6 +176,8 @@ def test_only_the_books_owner_or_an_admin_links_chapters_and_bad_links_change_no
                        ).status_code == 400
     assert client.post(url, headers=bearer(tokens["teacher"]), json={"chapter": 1, "lesson_id": book}
                        ).status_code == 400  # a book is not its own lesson
+    assert client.post(f"/api/v1/materials/{lesson}/chapter-links", headers=bearer(tokens["teacher2"]),
+                       json={"chapter": 1, "lesson_id": book}).status_code == 403  # a lecture is not a book
     publish(client, tokens, book)
     assert client.post(url, headers=bearer(tokens["teacher2"]), json={"chapter": 1, "lesson_id": lesson}
                        ).status_code == 403
