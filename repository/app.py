@@ -132,6 +132,7 @@ def _register_domains(app: Flask) -> None:
     from repository.api import bp as api_bp
     from repository.auth.views import bp as auth_bp
     from repository.auth.views import register_login_loaders
+    from repository.banks.registration import register as register_banks
     from repository.materials.views import bp as materials_bp
     from review.registration import register as register_review
     from search.registration import register as register_search
@@ -142,6 +143,7 @@ def _register_domains(app: Flask) -> None:
     register_ingest(app)
     register_review(app)
     register_search(app)
+    register_banks(app)
 
 
 def _register_hooks(app: Flask) -> None:
