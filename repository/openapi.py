@@ -40,6 +40,37 @@ def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": schema}
 
 
+QUESTION_FILTERS = [_query("topic", {"type": "string"}),
+                    _query("level", {"type": "string", "description": "cognitive level code, e.g. biet"}),
+                    _query("type", {"enum": ["single_choice", "multiple_choice", "true_false", "short_answer",
+                                             "essay"]})]
+BANK_PATHS: dict[str, Any] = {
+    "/api/v1/banks/{id}/import": {"post": {
+        "summary": "Import a question file into a bank (owner): a report, then all, the valid ones, or nothing",
+        "parameters": [_id_param("id")],
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary"},
+                           "format": {"enum": ["moodle_xml", "gift", "aiken", "qti", "docx", "xlsx", "auto"],
+                                      "default": "auto"},
+                           "mode": {"enum": ["all_or_nothing", "valid_only", "dry_run"], "default": "dry_run"}}}}}},
+        "responses": {"200": _response("import report", {"$ref": "#/components/schemas/ImportReport"}),
+                      "422": _response("all_or_nothing with rejections: nothing imported",
+                                       {"$ref": "#/components/schemas/ImportReport"}),
+                      **_errors(400, 401, 403, 404, 409, 413)}}},
+    "/api/v1/banks/{id}/questions": {"get": {
+        "summary": "Questions of a bank (current versions for its owner and reviewers, else published ones)",
+        "parameters": [_id_param("id"), *QUESTION_FILTERS],
+        "responses": {"200": _response("questions"), **_errors(404)}}},
+    "/api/v1/banks/{id}/export": {"get": {
+        "summary": "Export a bank's questions", "parameters": [
+            _id_param("id"), _query("format", {"enum": ["moodle_xml", "qti", "gift"], "default": "moodle_xml"}),
+            *QUESTION_FILTERS],
+        "responses": {"200": _response("Moodle XML, QTI 2.1 content package (ZIP) or GIFT text"),
+                      **_errors(400, 404)}}},
+}
+
+
 def openapi_document(app: Flask) -> dict[str, Any]:
     base_url = app.extensions["settings"].get("app", "base_url")
     material = {"$ref": "#/components/schemas/Material"}
@@ -60,13 +91,13 @@ def openapi_document(app: Flask) -> dict[str, Any]:
             "/api/v1/materials": {
                 "post": {"summary": "Upload a material",
                          "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                             "type": "object", "required": ["file", "title", "kind", "level", "subject",
-                                                            "licence"],
+                             "type": "object", "required": ["title", "kind", "level", "subject", "licence"],
+                             "description": "file is required except for a question bank (ngan-hang-cau-hoi)",
                              "properties": {"file": {"type": "string", "format": "binary"},
                                             **METADATA_FIELDS}}}}},
                          "responses": {"201": _response("created", {"type": "object", "properties": {
                              "id": {"type": "integer"}, "status": {"type": "string"},
-                             "job_id": {"type": "integer"}}}), **_errors(400, 401, 403, 413, 415)}},
+                             "job_id": {"type": ["integer", "null"]}}}), **_errors(400, 401, 403, 413, 415)}},
                 "get": {"summary": "The caller's materials (all for administrators)",
                         "responses": {"200": _response("list"), **_errors(401)}}},
             "/api/v1/materials/{id}": {"get": {
@@ -126,6 +157,7 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                                _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100})],
                 "responses": {"200": _response("results", {"$ref": "#/components/schemas/SearchResult"}),
                               **_errors(400)}}},
+            **BANK_PATHS,
             "/api/v1/suggest": {"get": {"summary": "Completions as you type", "security": [],
                                         "parameters": [_query("q", {"type": "string"})],
                                         "responses": {"200": _response("suggestions")}}},
@@ -148,6 +180,11 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                         "name": {"type": "string"}, "size": {"type": "integer"}, "sha256": {"type": "string"},
                         "content_type": {"type": "string"}, "url": {"type": "string"}}}},
                     "versions": {"type": "array", "items": {"type": "object"}}}},
+                "ImportReport": {"type": "object", "properties": {
+                    "found": {"type": "integer"}, "imported": {"type": "integer"},
+                    "format": {"type": "string"}, "mode": {"type": "string"},
+                    "rejected": {"type": "array", "items": {"type": "object", "properties": {
+                        "where": {"type": "string"}, "reason": {"type": "string"}}}}}},
                 "SearchResult": {"type": "object", "properties": {
                     "total": {"type": "integer"},
                     "hits": {"type": "array", "items": {"type": "object", "properties": {

@@ -43,12 +43,14 @@ def is_bank(material: Material | None) -> bool:
 
 def add_questions(session: Session, bank: Material, questions: list[Question], *, author: User,
                   storage: BlobStore) -> list[BankQuestion]:
-    """Add new questions (version 1, draft) at the end of the bank. The caller commits."""
+    """Add new questions at the end of the bank. The caller commits. In a bank not yet published they are
+    drafts, published with the bank; added to a published bank, they wait for review (``pending``)."""
+    status = "pending" if bank.published_version_id else "draft"
     position = session.scalar(select(func.max(BankQuestion.position)).where(BankQuestion.bank_id == bank.id)) or 0
     added = []
     for offset, question in enumerate(questions, start=1):
         record = BankQuestion(bank_id=bank.id, position=position + offset, created_by=author.id)
-        version = fill_version(QuestionVersion(number=1, status="draft", created_by=author.id), question)
+        version = fill_version(QuestionVersion(number=1, status=status, created_by=author.id), question)
         version.images = [store_image(storage, image) for image in question.images]
         record.versions.append(version)
         session.add(record)

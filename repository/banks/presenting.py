@@ -1,0 +1,30 @@
+"""Stored questions as JSON for the API and as display data for the pages (maths rendered to MathML)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ingest.questions.model import Question
+from repository.banks.mathml import render_math
+from repository.banks.store import StoredQuestion
+
+
+def question_as_dict(stored: StoredQuestion) -> dict[str, Any]:
+    """Every field of the question (images by name and type only), with its identity and version."""
+    fields = dataclasses.asdict(stored.question)
+    fields["images"] = [{"name": i.name, "content_type": i.content_type} for i in stored.question.images]
+    return {"id": stored.id, "version": stored.version, "version_id": stored.version_id,
+            "bank_id": stored.bank_id, "status": stored.status, **fields}
+
+
+def rendered(question: Question) -> dict[str, Any]:
+    """The texts of a question as safe HTML with MathML, for templates."""
+    return {
+        "stem": render_math(question.stem),
+        "options": [(render_math(o.text), o.correct) for o in question.options],
+        "statements": [(s.label, render_math(s.text), s.is_true) for s in question.statements],
+        "answers": [a.value for a in question.answers],
+        "model_answer": render_math(question.model_answer),
+        "explanation": render_math(question.explanation),
+    }
