@@ -21,18 +21,28 @@ from repository.papers.matrix import PART_OF_TYPE, Cell, Matrix, normalise_label
 
 @dataclass(frozen=True)
 class Candidate:
-    """A published question that may be drawn, with where it comes from."""
+    """A published question that may be drawn: where it comes from and what cell it fits. ``question`` is
+    the content, loaded up front for small pools or only for the drawn few (see repository.papers.source)."""
 
     bank_id: int
     question_id: int
-    question: Question
+    type: str
+    topic: str
+    level: str
+    version_id: int = 0
+    question: Question | None = None
+
+    @classmethod
+    def of(cls, bank_id: int, question_id: int, question: Question, version_id: int = 0) -> Candidate:
+        return cls(bank_id, question_id, question.type.value, question.topic, question.cognitive_level,
+                   version_id, question)
 
     @property
     def cell_key(self) -> tuple[str, str, str] | None:
-        part = PART_OF_TYPE.get(self.question.type)
+        part = PART_OF_TYPE.get(self.type)
         if part is None:
             return None
-        return normalise_label(self.question.topic), normalise_label(self.question.cognitive_level), part
+        return normalise_label(self.topic), normalise_label(self.level), part
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ class TestPaper(Base):
     """A drawn paper. ``status`` is ``draft`` (its author only) or ``published`` (students may practise)."""
 
     __tablename__ = "test_papers"
+    __test__ = False  # not a pytest test class, despite its name
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(300))

@@ -51,10 +51,12 @@ def _short_answer_key(question: Question) -> list[dict[str, Any]]:
 def _entry(drawn: DrawnQuestion, number: int, points: float, rng: random.Random) -> tuple[dict, dict]:
     """The question as shown to candidates, and its key entry (what grading and printing need)."""
     question = drawn.candidate.question
+    assert question is not None, "drawn questions are loaded before versions are built"
     shown: dict[str, Any] = {"part": drawn.part, "number": number, "type": question.type.value,
                              "stem": question.stem, "points": points, "topic": drawn.topic, "level": drawn.level,
                              "source": {"bank_id": drawn.candidate.bank_id,
-                                        "question_id": drawn.candidate.question_id}}
+                                        "question_id": drawn.candidate.question_id,
+                                        "version_id": drawn.candidate.version_id}}
     key: dict[str, Any] = {"part": drawn.part, "number": number, "points": points}
     if question.type is QuestionType.SINGLE_CHOICE:
         shown["options"], key["answer"] = _shuffle_options(question, rng)

@@ -32,6 +32,6 @@ def bank(sizes: dict[tuple[str, str, str], int], bank_id: int = 1) -> list[Candi
     made, next_id = [], 1
     for (part, topic, level), size in sizes.items():
         for _ in range(size):
-            made.append(Candidate(bank_id, next_id, makers[part](next_id, topic, level)))
+            made.append(Candidate.of(bank_id, next_id, makers[part](next_id, topic, level)))
             next_id += 1
     return made

@@ -115,6 +115,6 @@ def test_bad_points_are_refused_and_defaults_follow_the_exam():
 
 def test_questions_without_topic_are_not_drawn_for_a_topic():
     from repository.papers.draw import Candidate
-    candidates = [Candidate(1, 1, single_choice(1, topic="", level="biet"))]
+    candidates = [Candidate.of(1, 1, single_choice(1, topic="", level="biet"))]
     result = draw(candidates, parse_matrix([{"topic": "Hàm số", "level": "biet", "part": "I", "count": 1}]), "z")
     assert result.shortfall[0].available == 0

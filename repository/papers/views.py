@@ -1,0 +1,123 @@
+"""Pages of test papers: the list, a paper with its versions and combined key, printable downloads, and the
+practice page where a student takes a published paper and is graded at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import or_, select
+
+from ingest.questions.html import clean_html
+from repository.db import get_session
+from repository.papers.matrix import PARTS
+from repository.papers.models import TestPaper
+from repository.papers.practice import answers_from_form, attempts_of, record_attempt
+from repository.papers.printing import render_docx, render_pdf
+from repository.papers.service import PaperError, may_manage, publish_paper, version_of, visible_paper
+from repository.papers.versions import answer_text, combined_key
+
+bp = Blueprint("papers", __name__, template_folder="templates")
+
+#: download format -> (renderer, content type)
+DOWNLOADS = {
+    "pdf": (render_pdf, "application/pdf"),
+    "docx": (render_docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+}
+
+
+def _paper(paper_id: int) -> TestPaper:
+    try:
+        return visible_paper(get_session(), current_user, paper_id)
+    except PaperError:
+        abort(404)
+
+
+def _safe(html_text: str) -> Markup:
+    """Stored question text is sanitised on import; it is cleaned again here, where it meets the page."""
+    return Markup(clean_html(html_text or ""))  # noqa: S704 (nh3 allowlist output)
+
+
+@bp.app_template_filter("question_html")
+def question_html(text: str) -> Markup:
+    return _safe(text)
+
+
+@bp.get("/papers")
+@login_required
+def index():
+    db = get_session()
+    query = select(TestPaper).order_by(TestPaper.id.desc()).limit(200)
+    query = query.where(or_(TestPaper.status == "published", TestPaper.owner_id == current_user.id))
+    return render_template("papers/index.html", papers=list(db.scalars(query)))
+
+
+@bp.get("/papers/<int:paper_id>")
+@login_required
+def detail(paper_id: int):
+    paper = _paper(paper_id)
+    manage = may_manage(current_user, paper)
+    return render_template("papers/detail.html", paper=paper, manage=manage, parts=PARTS,
+                           key_table=combined_key(paper.versions) if manage else None,
+                           attempts=attempts_of(get_session(), current_user, paper))
+
+
+@bp.post("/papers/<int:paper_id>/publish")
+@login_required
+def publish(paper_id: int):
+    db = get_session()
+    paper = _paper(paper_id)
+    try:
+        publish_paper(db, current_user, paper)
+    except PaperError as exc:
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message, "error")
+        return redirect(url_for("papers.detail", paper_id=paper.id))
+    db.commit()
+    flash(_("Đã xuất bản đề cho học sinh luyện tập."), "success")
+    return redirect(url_for("papers.detail", paper_id=paper.id))
+
+
+@bp.get("/papers/<int:paper_id>/ma-de-<code>.<any(pdf, docx):fmt>")
+@login_required
+def download(paper_id: int, code: str, fmt: str):
+    paper = _paper(paper_id)
+    if not may_manage(current_user, paper):
+        abort(404)
+    try:
+        version = version_of(paper, code)
+    except PaperError:
+        abort(404)
+    render, content_type = DOWNLOADS[fmt]
+    response = Response(render(paper.header, version), content_type=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="de-{paper.id}-ma-{version["code"]}.{fmt}"'
+    return response
+
+
+def _practice_version(paper: TestPaper) -> dict[str, Any]:
+    code = request.values.get("ma") or paper.versions[current_user.id % len(paper.versions)]["code"]
+    try:
+        return version_of(paper, code)
+    except PaperError:
+        abort(404)
+
+
+@bp.route("/papers/<int:paper_id>/practice", methods=["GET", "POST"])
+@login_required
+def practice(paper_id: int):
+    paper = _paper(paper_id)
+    if not paper.versions:
+        abort(404)
+    version = _practice_version(paper)
+    if request.method == "GET":
+        return render_template("papers/practice.html", paper=paper, version=version, parts=PARTS)
+    db = get_session()
+    result = record_attempt(db, current_user, paper, version, answers_from_form(request.form, version["key"]))
+    db.commit()
+    keys = {(k["part"], k["number"]): answer_text(k) for k in version["key"]}
+    return render_template("papers/result.html", paper=paper, version=version, result=result, keys=keys,
+                           parts=PARTS)
