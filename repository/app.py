@@ -134,6 +134,7 @@ def _register_domains(app: Flask) -> None:
     from repository.auth.views import register_login_loaders
     from repository.banks.registration import register as register_banks
     from repository.materials.views import bp as materials_bp
+    from repository.papers.registration import register as register_papers
     from review.registration import register as register_review
     from search.registration import register as register_search
 
@@ -144,6 +145,7 @@ def _register_domains(app: Flask) -> None:
     register_review(app)
     register_search(app)
     register_banks(app)
+    register_papers(app)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Flask
 
+from repository.papers.openapi_paths import paper_paths
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 METADATA_FIELDS = {
     "title": {"type": "string", "maxLength": 300},
@@ -161,6 +163,7 @@ def openapi_document(app: Flask) -> dict[str, Any]:
             "/api/v1/suggest": {"get": {"summary": "Completions as you type", "security": [],
                                         "parameters": [_query("q", {"type": "string"})],
                                         "responses": {"200": _response("suggestions")}}},
+            **paper_paths(),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},

@@ -1,0 +1,94 @@
+"""The paper pages: the author's view with keys and downloads, and a student's practice graded on the spot."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import docx
+import pypdf
+
+from tests.conftest import bearer, csrf_from, login
+from tests.papers.test_api import draw_paper
+
+HEADER = {"school": "TRƯỜNG THPT LÊ QUÝ ĐÔN", "subject": "Toán", "exam": "Kiểm tra cuối kì", "duration": "90"}
+
+
+def published_paper(client, tokens, bank_id) -> dict:
+    paper = draw_paper(client, tokens["teacher"], [bank_id], header=HEADER).get_json()
+    assert client.post(f"/api/v1/papers/{paper['id']}/publish", headers=bearer(tokens["teacher"])).status_code == 200
+    return paper
+
+
+def test_author_sees_the_key_table_and_downloads_each_version(app, client, tokens, bank_id):
+    paper = draw_paper(client, tokens["teacher"], [bank_id], header=HEADER).get_json()
+    login(client, "teacher")
+    page = client.get(f"/papers/{paper['id']}").get_data(as_text=True)
+    assert "Bảng đáp án" in page and all(f"<th>{code}</th>" in page for code in ("101", "102", "103", "104"))
+    pdf = client.get(f"/papers/{paper['id']}/ma-de-103.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "TRƯỜNG THPT LÊ QUÝ ĐÔN" in text and "Mã đề: 103" in text and "PHẦN III" in text
+    word = client.get(f"/papers/{paper['id']}/ma-de-101.docx")
+    assert word.status_code == 200
+    document = docx.Document(io.BytesIO(word.data))
+    assert "Mã đề: 101" in document.tables[0].rows[0].cells[1].text
+    assert client.get(f"/papers/{paper['id']}/ma-de-999.pdf").status_code == 404
+
+
+def test_draft_papers_and_downloads_are_hidden_from_others(app, client, tokens, bank_id):
+    paper = draw_paper(client, tokens["teacher"], [bank_id]).get_json()
+    login(client, "student")
+    assert client.get(f"/papers/{paper['id']}").status_code == 404
+    assert client.get(f"/papers/{paper['id']}/practice").status_code == 404
+    client.post(f"/api/v1/papers/{paper['id']}/publish", headers=bearer(tokens["teacher"]))
+    page = client.get(f"/papers/{paper['id']}").get_data(as_text=True)
+    assert "Làm bài luyện tập" in page and "Bảng đáp án" not in page
+    assert client.get(f"/papers/{paper['id']}/ma-de-101.pdf").status_code == 404  # keys travel with the print
+
+
+def test_student_practises_a_published_paper_and_is_graded(app, client, tokens, bank_id):
+    paper = published_paper(client, tokens, bank_id)
+    version = next(v for v in paper["versions"] if v["code"] == "102")
+    login(client, "student")
+    page = client.get(f"/papers/{paper['id']}/practice?ma=102").get_data(as_text=True)
+    assert "PHẦN I. Câu trắc nghiệm nhiều phương án lựa chọn." in page and 'lang="vi"' in page
+    assert 'name="II.1.a" value="dung"' in page and 'name="III.6"' in page
+    assert "Lời giải" not in page  # the key's explanations stay out of the practice page
+    form = {"csrf_token": csrf_from(client, f"/papers/{paper['id']}/practice?ma=102")}
+    for entry in version["key"]:
+        name = f"{entry['part']}.{entry['number']}"
+        if entry["part"] == "I" and entry["number"] <= 8:        # 8 of 12 right: 2 points
+            form[name] = entry["answer"]
+        elif entry["part"] == "II" and entry["number"] == 1:     # 2 of 4 statements right: 0,25
+            for label, value in entry["answer"].items():
+                form[f"{name}.{label}"] = ("dung" if value else "sai") if label in "ab" else \
+                    ("sai" if value else "dung")
+        elif entry["part"] == "III":                             # decimal comma, all right: 3 points
+            form[name] = entry["answer"]
+    result = client.post(f"/papers/{paper['id']}/practice?ma=102", data=form)
+    assert result.status_code == 200
+    html = result.get_data(as_text=True)
+    assert re.search(r'id="score">5,25</strong> / 10,00', html), html[:2000]
+    detail = client.get(f"/papers/{paper['id']}").get_data(as_text=True)
+    assert "102: 5,25 / 10,00" in detail
+
+
+def test_practice_form_needs_its_csrf_token(app, client, tokens, bank_id):
+    paper = published_paper(client, tokens, bank_id)
+    login(client, "student")
+    assert client.post(f"/papers/{paper['id']}/practice", data={"I.1": "A"}).status_code == 400
+
+
+def test_question_html_is_sanitised_on_the_practice_page(app, client, tokens, users):
+    from tests.papers.conftest import make_bank
+    from tests.papers.factory import single_choice
+
+    hostile = [single_choice(n, "Hàm số", "biet") for n in range(2)]
+    hostile[0].stem = 'Cho <b>hàm số</b><img src=x onerror="alert(1)"><script>alert(2)</script>'
+    bank = make_bank(app, users, hostile)
+    paper = draw_paper(client, tokens["teacher"], [bank],
+                       matrix=[{"topic": "Hàm số", "level": "biet", "part": "I", "count": 2}]).get_json()
+    login(client, "teacher")
+    page = client.get(f"/papers/{paper['id']}/practice").get_data(as_text=True)
+    assert "<b>hàm số</b>" in page and "onerror" not in page and "alert(2)" not in page
