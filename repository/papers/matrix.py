@@ -12,6 +12,7 @@ from ingest.questions.model import QuestionType
 MAX_CELLS = 200
 MAX_COUNT_PER_CELL = 200
 MAX_VERSIONS = 24
+MAX_QUESTIONS = 200  # per paper: a real test has at most a few dozen; bounds the stored versions
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,8 @@ def parse_matrix(cells: Any, points: Any = None) -> Matrix:
     if len(cells) > MAX_CELLS:
         raise MatrixError(f"Ma trận có tối đa {MAX_CELLS} ô.", "matrix")
     parsed = [parse_cell(raw, index) for index, raw in enumerate(cells)]
+    if sum(cell.count for cell in parsed) > MAX_QUESTIONS:
+        raise MatrixError(f"Một đề có tối đa {MAX_QUESTIONS} câu.", "count")
     seen: dict[tuple[str, str, str], int] = {}
     for index, cell in enumerate(parsed):
         if cell.key in seen:

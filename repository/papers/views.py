@@ -12,13 +12,26 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 
 from ingest.questions.html import clean_html
+from repository.banks.models import BANK_KIND
 from repository.db import get_session
+from repository.models import Material
+from repository.papers.forms import MATRIX_ROWS, payload_from_form
 from repository.papers.matrix import PARTS
 from repository.papers.models import TestPaper
 from repository.papers.practice import answers_from_form, attempts_of, record_attempt
 from repository.papers.printing import render_docx, render_pdf
-from repository.papers.service import PaperError, may_manage, publish_paper, version_of, visible_paper
+from repository.papers.service import (
+    PaperError,
+    create_paper,
+    may_make_papers,
+    may_manage,
+    my_matrices,
+    publish_paper,
+    version_of,
+    visible_paper,
+)
 from repository.papers.versions import answer_text, combined_key
+from repository.reference import current_reference
 
 bp = Blueprint("papers", __name__, template_folder="templates")
 
@@ -53,6 +66,36 @@ def index():
     query = select(TestPaper).order_by(TestPaper.id.desc()).limit(200)
     query = query.where(or_(TestPaper.status == "published", TestPaper.owner_id == current_user.id))
     return render_template("papers/index.html", papers=list(db.scalars(query)))
+
+
+def _published_banks() -> list[Material]:
+    query = (select(Material).where(Material.kind == BANK_KIND, Material.published_version_id.is_not(None))
+             .order_by(Material.title, Material.id).limit(500))
+    return list(get_session().scalars(query))
+
+
+@bp.route("/papers/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if not may_make_papers(current_user):
+        abort(403)
+    db = get_session()
+    status = 200
+    if request.method == "POST":
+        try:
+            paper = create_paper(db, current_user, payload_from_form(request.form))
+        except PaperError as exc:
+            db.rollback()
+            flash(exc.message, "error")
+            status = 400
+        else:
+            db.commit()
+            if paper.shortfall:
+                flash(_("Đề đã được tạo nhưng ngân hàng chưa đủ câu cho một số ô của ma trận."), "error")
+            return redirect(url_for("papers.detail", paper_id=paper.id))
+    levels = current_reference(db).items.get("cognitive_level", [])
+    return render_template("papers/new.html", banks=_published_banks(), matrices=my_matrices(db, current_user),
+                           levels=levels, parts=PARTS, rows=MATRIX_ROWS, form=request.form), status
 
 
 @bp.get("/papers/<int:paper_id>")

@@ -98,6 +98,7 @@ def test_a_biased_draw_fails_the_uniformity_check():
     ([{"topic": "Hàm số", "part": "I", "count": 1}], "level"),
     ([{"topic": "Hàm số", "level": "biet", "part": "I", "count": 1},
       {"topic": "hàm số", "level": "BIET", "part": "i", "count": 2}], "matrix"),
+    ([{"topic": f"Chủ đề {n}", "level": "biet", "part": "I", "count": 150} for n in range(2)], "count"),
 ])
 def test_bad_matrices_are_refused_with_the_field(cells, field):
     with pytest.raises(MatrixError) as caught:

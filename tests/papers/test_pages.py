@@ -92,3 +92,44 @@ def test_question_html_is_sanitised_on_the_practice_page(app, client, tokens, us
     login(client, "teacher")
     page = client.get(f"/papers/{paper['id']}/practice").get_data(as_text=True)
     assert "<b>hàm số</b>" in page and "onerror" not in page and "alert(2)" not in page
+
+
+def new_paper_form(client, bank_id: int, **fields) -> dict:
+    form = {"csrf_token": csrf_from(client, "/papers/new"), "banks": [str(bank_id)], "school": "THPT Nguyễn Huệ",
+            "subject": "Toán", "exam": "Kiểm tra giữa kì", "duration": "45", "versions": "2", "seed": "lop-12a",
+            "points-I": "0,25", "points-II": "1", "points-III": "0,5",
+            "topic-0": "Hàm số", "level-0": "biet", "part-0": "I", "count-0": "10",
+            "topic-1": "Hàm số", "level-1": "hieu", "part-1": "II", "count-1": "2"}
+    form.update(fields)
+    return form
+
+
+def test_teacher_draws_a_paper_from_the_new_paper_page(app, client, tokens, bank_id):
+    login(client, "teacher")
+    page = client.get("/papers/new").get_data(as_text=True)
+    assert "Ngân hàng Toán 12" in page and 'value="van-dung"' in page
+    response = client.post("/papers/new", data=new_paper_form(client, bank_id))
+    assert response.status_code == 302
+    paper_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    body = client.get(f"/api/v1/papers/{paper_id}").get_json()
+    assert body["header"]["school"] == "THPT Nguyễn Huệ" and [v["code"] for v in body["versions"]] == ["101", "102"]
+    assert [len(v["questions"]) for v in body["versions"]] == [12, 12] and body["shortfall"] == []
+    api = client.post("/api/v1/papers", headers=bearer(tokens["teacher"]), json={
+        "banks": [bank_id], "seed": "lop-12a", "versions": 2,
+        "matrix": [{"topic": "Hàm số", "level": "biet", "part": "I", "count": 10},
+                   {"topic": "Hàm số", "level": "hieu", "part": "II", "count": 2}]}).get_json()
+    assert api["versions"] == body["versions"]  # the page and the API draw the same paper from the same seed
+
+
+def test_new_paper_page_reports_errors_in_vietnamese_and_keeps_the_input(app, client, tokens, bank_id):
+    login(client, "teacher")
+    response = client.post("/papers/new", data=new_paper_form(client, bank_id, **{"count-1": "0"}))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Ô thứ 2 của ma trận: số câu phải là số nguyên" in page and 'value="THPT Nguyễn Huệ"' in page
+    assert client.get("/api/v1/papers/1", headers=bearer(tokens["teacher"])).status_code == 404
+
+
+def test_students_cannot_open_the_new_paper_page(app, client, tokens, bank_id):
+    login(client, "student")
+    assert client.get("/papers/new").status_code == 403
