@@ -47,9 +47,9 @@ QUESTION_FILTERS = [_query("topic", {"type": "string"}),
                     _query("type", {"enum": ["single_choice", "multiple_choice", "true_false", "short_answer",
                                              "essay"]})]
 BANK_PATHS: dict[str, Any] = {
-    "/api/v1/banks/{id}/import": {"post": {
+    "/api/v1/banks/{bank_id}/import": {"post": {
         "summary": "Import a question file into a bank (owner): a report, then all, the valid ones, or nothing",
-        "parameters": [_id_param("id")],
+        "parameters": [_id_param("bank_id")],
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
             "type": "object", "required": ["file"],
             "properties": {"file": {"type": "string", "format": "binary"},
@@ -60,13 +60,13 @@ BANK_PATHS: dict[str, Any] = {
                       "422": _response("all_or_nothing with rejections: nothing imported",
                                        {"$ref": "#/components/schemas/ImportReport"}),
                       **_errors(400, 401, 403, 404, 409, 413)}}},
-    "/api/v1/banks/{id}/questions": {"get": {
+    "/api/v1/banks/{bank_id}/questions": {"get": {
         "summary": "Questions of a bank (current versions for its owner and reviewers, else published ones)",
-        "parameters": [_id_param("id"), *QUESTION_FILTERS],
+        "parameters": [_id_param("bank_id"), *QUESTION_FILTERS],
         "responses": {"200": _response("questions"), **_errors(404)}}},
-    "/api/v1/banks/{id}/export": {"get": {
+    "/api/v1/banks/{bank_id}/export": {"get": {
         "summary": "Export a bank's questions", "parameters": [
-            _id_param("id"), _query("format", {"enum": ["moodle_xml", "qti", "gift"], "default": "moodle_xml"}),
+            _id_param("bank_id"), _query("format", {"enum": ["moodle_xml", "qti", "gift"], "default": "moodle_xml"}),
             *QUESTION_FILTERS],
         "responses": {"200": _response("Moodle XML, QTI 2.1 content package (ZIP) or GIFT text"),
                       **_errors(400, 404)}}},

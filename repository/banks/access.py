@@ -31,3 +31,12 @@ def sees_drafts(bank: Material) -> bool:
     """Owner, administrators, and reviewers of a submitted bank see the current versions; everyone else
     only the published ones."""
     return can_see_unpublished(current_user, bank)
+
+
+#: Roles that may see the keys and explanations of a published bank (students practise on test papers).
+KEY_ROLES = frozenset({"teacher", "reviewer", "admin"})
+
+
+def sees_keys(bank: Material) -> bool:
+    """Keys, explanations and exports are for staff: never for students or anonymous visitors."""
+    return sees_drafts(bank) or (getattr(current_user, "is_authenticated", False) and current_user.role in KEY_ROLES)

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ingest.questions.limits import MAX_FILE_BYTES
 from repository.api import api_error
-from repository.banks.access import owned_bank, sees_drafts, visible_bank
+from repository.banks.access import owned_bank, sees_drafts, sees_keys, visible_bank
 from repository.banks.formats import EXPORTERS
 from repository.banks.importing import BankImportError, import_into_bank
 from repository.banks.presenting import question_as_dict
@@ -58,13 +58,18 @@ def list_questions(bank_id: int):
     db = get_session()
     bank = visible_bank(db, bank_id)
     stored = bank_questions(db, bank.id, _filters(), published_only=not sees_drafts(bank))
-    return jsonify({"bank_id": bank.id, "count": len(stored), "questions": [question_as_dict(s) for s in stored]})
+    keys = sees_keys(bank)
+    return jsonify({"bank_id": bank.id, "count": len(stored),
+                    "questions": [question_as_dict(s, with_keys=keys) for s in stored]})
 
 
 @bp.get("/api/v1/banks/<int:bank_id>/export")
 def export_questions(bank_id: int):
     db = get_session()
     bank = visible_bank(db, bank_id)
+    if not sees_keys(bank):
+        return api_error(403, "forbidden", "Chỉ giáo viên, người thẩm định và quản trị viên được xuất ngân hàng "
+                                           "câu hỏi (tệp xuất có đáp án).")
     fmt = request.args.get("format", "moodle_xml")
     if fmt not in EXPORTERS:
         return api_error(400, "invalid", f"Định dạng xuất không hợp lệ: {fmt}. Chọn một trong: "

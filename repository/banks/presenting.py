@@ -9,11 +9,20 @@ from ingest.questions.model import Question
 from repository.banks.mathml import render_math
 from repository.banks.store import StoredQuestion
 
+#: What a student or visitor must not see of a question.
+KEY_FIELDS = ("answers", "explanation", "model_answer")
 
-def question_as_dict(stored: StoredQuestion) -> dict[str, Any]:
-    """Every field of the question (images by name and type only), with its identity and version."""
+
+def question_as_dict(stored: StoredQuestion, *, with_keys: bool = True) -> dict[str, Any]:
+    """Every field of the question (images by name and type only), with its identity and version; without
+    keys, the correct options, true/false verdicts, answers, explanation and model answer are left out."""
     fields = dataclasses.asdict(stored.question)
     fields["images"] = [{"name": i.name, "content_type": i.content_type} for i in stored.question.images]
+    if not with_keys:
+        for name in KEY_FIELDS:
+            del fields[name]
+        fields["options"] = [{"text": o["text"]} for o in fields["options"]]
+        fields["statements"] = [{"label": s["label"], "text": s["text"]} for s in fields["statements"]]
     return {"id": stored.id, "version": stored.version, "version_id": stored.version_id,
             "bank_id": stored.bank_id, "status": stored.status, **fields}
 
