@@ -93,3 +93,12 @@ def test_moodle_xml_carries_subject_grade_level_and_difficulty_as_tags() -> None
     assert carried(back, "moodle_xml") == carried(question, "moodle_xml")
     (rejection,) = moodle_xml.parse(exported.replace(b"grade=12", b"grade=13")).rejected
     assert "Thẻ lớp '13'" in rejection.reason
+
+
+def test_a_qti_export_of_more_than_two_thousand_questions_imports_back() -> None:
+    """One file per item: a big bank's package has more entries than the archive's default limit."""
+    questions = [Question(type=QuestionType.SINGLE_CHOICE, stem=f"Câu {i}", name=f"Q{i}",
+                          options=[Option("Đúng", True, fraction=1.0), Option("Sai", fraction=0.0)])
+                 for i in range(2100)]
+    back = qti.parse(qti.export(questions), filename="lon.zip")
+    assert back.rejected == [] and len(back.questions) == 2100
