@@ -122,3 +122,46 @@ def render_docx(paper_header: dict[str, Any], version: dict[str, Any]) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def key_rows(table: dict[str, Any]) -> list[list[str]]:
+    """The combined key as printed: a header row, then one row per question of every part."""
+    rows = [["Phần", "Câu", *[f"Mã {code}" for code in table["codes"]]]]
+    rows += [[row["part"], str(row["number"]), *row["answers"]] for row in table["rows"]]
+    return rows
+
+
+def render_key_pdf(paper_header: dict[str, Any], table: dict[str, Any]) -> bytes:
+    pdf = FPDF(format="A4", orientation="L" if len(table["codes"]) > 4 else "P")
+    pdf.set_creation_date(FIXED_DATE)
+    pdf.set_producer("hoclieu")
+    font = find_vietnamese_font()
+    pdf.add_font("DejaVu", fname=str(font))
+    pdf.add_font("DejaVu", style="B", fname=str(font.with_name("DejaVuSans-Bold.ttf")))
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 12)
+    title = f"ĐÁP ÁN {(paper_header.get('exam') or 'ĐỀ KIỂM TRA').upper()} - MÔN {paper_header.get('subject', '')}"
+    pdf.multi_cell(0, 7, title, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.set_font("DejaVu", size=9)
+    with pdf.table(first_row_as_headings=True, text_align="CENTER") as printed:
+        for row in key_rows(table):
+            printed.row(row)
+    return bytes(pdf.output())
+
+
+def render_key_docx(paper_header: dict[str, Any], table: dict[str, Any]) -> bytes:
+    document = Document()
+    title = document.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title.add_run(f"ĐÁP ÁN {(paper_header.get('exam') or 'ĐỀ KIỂM TRA').upper()} - "
+                  f"MÔN {paper_header.get('subject', '')}").bold = True
+    rows = key_rows(table)
+    printed = document.add_table(rows=len(rows), cols=len(rows[0]))
+    printed.style = "Table Grid"
+    for cells, values in zip(printed.rows, rows, strict=True):
+        for cell, value in zip(cells.cells, values, strict=True):
+            cell.text = value
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import or_, select
 
-from ingest.questions.html import clean_html
+from repository.banks.mathml import render_math
 from repository.banks.models import BANK_KIND
 from repository.db import get_session
 from repository.models import Material
@@ -19,7 +19,7 @@ from repository.papers.forms import MATRIX_ROWS, payload_from_form
 from repository.papers.matrix import PARTS
 from repository.papers.models import TestPaper
 from repository.papers.practice import answers_from_form, attempts_of, record_attempt
-from repository.papers.printing import render_docx, render_pdf
+from repository.papers.printing import render_docx, render_key_docx, render_key_pdf, render_pdf
 from repository.papers.service import (
     PaperError,
     create_paper,
@@ -36,10 +36,15 @@ from repository.reference import current_reference
 bp = Blueprint("papers", __name__, template_folder="templates")
 
 #: download format -> (renderer, content type)
-DOWNLOADS = {
-    "pdf": (render_pdf, "application/pdf"),
-    "docx": (render_docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-}
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DOWNLOADS = {"pdf": (render_pdf, "application/pdf"), "docx": (render_docx, DOCX_TYPE)}
+KEY_DOWNLOADS = {"pdf": (render_key_pdf, "application/pdf"), "docx": (render_key_docx, DOCX_TYPE)}
+
+
+def _attachment(body: bytes, content_type: str, filename: str) -> Response:
+    response = Response(body, content_type=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def _paper(paper_id: int) -> TestPaper:
@@ -49,14 +54,10 @@ def _paper(paper_id: int) -> TestPaper:
         abort(404)
 
 
-def _safe(html_text: str) -> Markup:
-    """Stored question text is sanitised on import; it is cleaned again here, where it meets the page."""
-    return Markup(clean_html(html_text or ""))  # noqa: S704 (nh3 allowlist output)
-
-
 @bp.app_template_filter("question_html")
 def question_html(text: str) -> Markup:
-    return _safe(text)
+    """Question text sanitised again where it meets the page, with LaTeX rendered to MathML on the server."""
+    return render_math(text or "")
 
 
 @bp.get("/papers")
@@ -136,9 +137,18 @@ def download(paper_id: int, code: str, fmt: str):
     except PaperError:
         abort(404)
     render, content_type = DOWNLOADS[fmt]
-    response = Response(render(paper.header, version), content_type=content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="de-{paper.id}-ma-{version["code"]}.{fmt}"'
-    return response
+    return _attachment(render(paper.header, version), content_type, f"de-{paper.id}-ma-{version['code']}.{fmt}")
+
+
+@bp.get("/papers/<int:paper_id>/dap-an.<any(pdf, docx):fmt>")
+@login_required
+def download_key(paper_id: int, fmt: str):
+    """The combined key of every version, for the author and administrators."""
+    paper = _paper(paper_id)
+    if not may_manage(current_user, paper):
+        abort(404)
+    render, content_type = KEY_DOWNLOADS[fmt]
+    return _attachment(render(paper.header, combined_key(paper.versions)), content_type, f"dap-an-{paper.id}.{fmt}")
 
 
 def _practice_version(paper: TestPaper) -> dict[str, Any]:

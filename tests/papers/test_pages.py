@@ -34,6 +34,10 @@ def test_author_sees_the_key_table_and_downloads_each_version(app, client, token
     document = docx.Document(io.BytesIO(word.data))
     assert "Mã đề: 101" in document.tables[0].rows[0].cells[1].text
     assert client.get(f"/papers/{paper['id']}/ma-de-999.pdf").status_code == 404
+    key = client.get(f"/papers/{paper['id']}/dap-an.docx")
+    rows = docx.Document(io.BytesIO(key.data)).tables[0].rows
+    assert [c.text for c in rows[0].cells] == ["Phần", "Câu", "Mã 101", "Mã 102", "Mã 103", "Mã 104"]
+    assert client.get(f"/papers/{paper['id']}/dap-an.pdf").mimetype == "application/pdf"
 
 
 def test_draft_papers_and_downloads_are_hidden_from_others(app, client, tokens, bank_id):
@@ -45,6 +49,7 @@ def test_draft_papers_and_downloads_are_hidden_from_others(app, client, tokens, 
     page = client.get(f"/papers/{paper['id']}").get_data(as_text=True)
     assert "Làm bài luyện tập" in page and "Bảng đáp án" not in page
     assert client.get(f"/papers/{paper['id']}/ma-de-101.pdf").status_code == 404  # keys travel with the print
+    assert client.get(f"/papers/{paper['id']}/dap-an.pdf").status_code == 404
 
 
 def test_student_practises_a_published_paper_and_is_graded(app, client, tokens, bank_id):
@@ -86,12 +91,14 @@ def test_question_html_is_sanitised_on_the_practice_page(app, client, tokens, us
 
     hostile = [single_choice(n, "Hàm số", "biet") for n in range(2)]
     hostile[0].stem = 'Cho <b>hàm số</b><img src=x onerror="alert(1)"><script>alert(2)</script>'
+    hostile[1].stem = "Tính \\(x^{2}\\) khi x = 3"
     bank = make_bank(app, users, hostile)
     paper = draw_paper(client, tokens["teacher"], [bank],
                        matrix=[{"topic": "Hàm số", "level": "biet", "part": "I", "count": 2}]).get_json()
     login(client, "teacher")
     page = client.get(f"/papers/{paper['id']}/practice").get_data(as_text=True)
     assert "<b>hàm số</b>" in page and "onerror" not in page and "alert(2)" not in page
+    assert re.search(r"<math [^>]*>.*<msup><mi>x</mi>.*<mn>2</mn>.*</math>", page)  # MathML from the server
 
 
 def new_paper_form(client, bank_id: int, **fields) -> dict:

@@ -77,3 +77,19 @@ def test_two_versions_print_differently_and_the_same_version_prints_the_same_byt
 def test_markup_in_stems_does_not_reach_the_print():
     assert plain("<p>Cho <b>hàm số</b> \\(y = x^2\\)</p><p>Tính &amp; chọn</p>") == \
         "Cho hàm số \\(y = x^2\\)\nTính & chọn"
+
+
+def test_combined_key_prints_every_version_side_by_side():
+    from repository.papers.printing import render_key_docx, render_key_pdf
+    from repository.papers.versions import combined_key
+
+    table = combined_key(versions())
+    document = docx.Document(io.BytesIO(render_key_docx(HEADER, table)))
+    rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
+    assert rows[0] == ["Phần", "Câu", "Mã 101", "Mã 102"] and len(rows) == 23
+    assert rows[1] == ["I", "1", *table["rows"][0]["answers"]]
+    assert rows[13][:2] == ["II", "1"] and "a) Đ b) S c) Đ d) S" in rows[13]
+    assert rows[-1] == ["III", "6", "-1,5", "-1,5"]
+    assert "ĐÁP ÁN ĐỀ KIỂM TRA GIỮA HỌC KÌ I - MÔN Toán" in document.paragraphs[0].text
+    text = squash(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(render_key_pdf(HEADER, table))).pages))
+    assert "ĐÁP ÁN" in text and "Mã 101" in text and "Mã 102" in text and "-1,5" in text
