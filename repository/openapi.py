@@ -64,6 +64,23 @@ BANK_PATHS: dict[str, Any] = {
         "summary": "Questions of a bank (current versions for its owner and reviewers, else published ones)",
         "parameters": [_id_param("bank_id"), *QUESTION_FILTERS],
         "responses": {"200": _response("questions"), **_errors(404)}}},
+    "/api/v1/banks/{bank_id}/questions/{question_id}": {"put": {
+        "summary": "Edit a question (owner); a published question gets a new version pending review",
+        "parameters": [_id_param("bank_id"), _id_param("question_id")],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "description": "fields of the question to change (type, stem, options, statements, "
+                                             "answers, model_answer, explanation, topic, cognitive_level, ...)"}}}},
+        "responses": {"200": _response("the version holding the edit"), **_errors(400, 401, 403, 404, 409)}}},
+    "/api/v1/banks/{bank_id}/questions/{question_id}/versions": {"get": {
+        "summary": "Every version of a question (owner, reviewers, administrators)",
+        "parameters": [_id_param("bank_id"), _id_param("question_id")],
+        "responses": {"200": _response("versions"), **_errors(401, 404)}}},
+    "/api/v1/banks/{bank_id}/questions/{question_id}/review": {"post": {
+        "summary": "Approve or reject the pending version of a question (reviewer, not its author)",
+        "parameters": [_id_param("bank_id"), _id_param("question_id")],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["decision"], "properties": {"decision": {"enum": ["approve", "reject"]}}}}}},
+        "responses": {"200": _response("current and published version ids"), **_errors(400, 401, 403, 404, 409)}}},
     "/api/v1/banks/{bank_id}/export": {"get": {
         "summary": "Export a bank's questions", "parameters": [
             _id_param("bank_id"), _query("format", {"enum": ["moodle_xml", "qti", "gift"], "default": "moodle_xml"}),

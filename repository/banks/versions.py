@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ingest.questions.model import Question
-from repository.banks.models import BankQuestion, QuestionVersion
+from repository.banks.models import BankQuestion, QuestionImage, QuestionVersion
 from repository.banks.publication import make_published
 from repository.banks.records import fill_version
 from repository.models import User, utcnow
@@ -32,6 +32,9 @@ def edit_question(session: Session, question: BankQuestion, content: Question, a
     number = (session.scalar(select(func.max(QuestionVersion.number))
                              .where(QuestionVersion.question_id == question.id)) or 0) + 1
     version = fill_version(QuestionVersion(number=number, status="pending", created_by=author.id), content)
+    version.images = [QuestionImage(name=i.name, content_type=i.content_type, size=i.size, sha256=i.sha256,
+                                    storage_backend=i.storage_backend, storage_key=i.storage_key)
+                      for i in (current.images if current is not None else [])]
     question.versions.append(version)
     session.flush()
     question.current_version_id = version.id

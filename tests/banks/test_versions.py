@@ -139,6 +139,12 @@ def test_images_are_kept_in_the_blob_store(db, users, app):
     (stored,) = bank_questions(db, bank.id, storage=storage)
     assert stored.question.images == [Image("h.png", "image/png", PNG)]
     assert db.query(BankQuestion).count() == 1
+    _publish_bank(db, bank)
+    edited = edit_question(db, record, _question("Hình đã sửa"), teacher)  # a new version keeps the images
+    db.flush()
+    assert edited.number == 2 and [i.storage_key for i in edited.images] == [row.storage_key]
+    (current,) = bank_questions(db, bank.id, storage=storage)
+    assert current.version == 2 and current.question.images == [Image("h.png", "image/png", PNG)]
 
 
 def test_stored_question_keeps_every_field(db, users, app):
