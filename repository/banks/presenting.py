@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
+from urllib.parse import unquote
 
 from ingest.questions.model import Question
 from repository.banks.mathml import render_math
@@ -27,10 +29,23 @@ def question_as_dict(stored: StoredQuestion, *, with_keys: bool = True) -> dict[
             "bank_id": stored.bank_id, "status": stored.status, **fields}
 
 
-def rendered(question: Question) -> dict[str, Any]:
-    """The texts of a question as safe HTML with MathML, for templates."""
+#: How question files refer to their images: Moodle's placeholder, or the bare (QTI: relative) name.
+_IMAGE_SRC = re.compile(r'src="(?:@@PLUGINFILE@@/)?([^"]+)"')
+
+
+def with_image_urls(html: str, urls: dict[str, str]) -> str:
+    """Point every image reference that names a stored image at its URL (names are URL-decoded)."""
+    def replace(match: re.Match[str]) -> str:
+        name = unquote(match.group(1))
+        return f'src="{urls[name]}"' if name in urls else match.group(0)
+
+    return _IMAGE_SRC.sub(replace, html) if urls else html
+
+
+def rendered(question: Question, image_urls: dict[str, str] | None = None) -> dict[str, Any]:
+    """The texts of a question as safe HTML with MathML and working image links, for templates."""
     return {
-        "stem": render_math(question.stem),
+        "stem": render_math(with_image_urls(question.stem, image_urls or {})),
         "options": [(render_math(o.text), o.correct) for o in question.options],
         "statements": [(s.label, render_math(s.text), s.is_true) for s in question.statements],
         "answers": [a.value for a in question.answers],

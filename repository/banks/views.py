@@ -7,19 +7,32 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from ingest.questions.limits import MAX_FILE_BYTES
 from ingest.questions.xlsx_template import build_template
 from repository.banks.access import owned_bank, sees_drafts, sees_keys, visible_bank
 from repository.banks.api import IMPORTABLE_STATES
 from repository.banks.importing import FORMATS, BankImportError, ImportOutcome, import_into_bank
-from repository.banks.models import VERSION_STATES
+from repository.banks.models import VERSION_STATES, QuestionImage
 from repository.banks.presenting import rendered
 from repository.banks.store import QuestionFilter, bank_questions
 from repository.db import get_session
+from repository.materials.delivery import content_disposition
 from repository.permissions import can_edit_material
 
 bp = Blueprint("banks", __name__, template_folder="templates")
@@ -29,6 +42,7 @@ PENDING_PREFIX = "bank-imports"
 CONFIRM_MODES = ("all_or_nothing", "valid_only")
 TYPE_LABELS = {"single_choice": "Một đáp án", "multiple_choice": "Nhiều đáp án", "true_false": "Đúng/Sai",
                "short_answer": "Trả lời ngắn", "essay": "Tự luận"}
+INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -39,15 +53,41 @@ def _page(bank, outcome: ImportOutcome | None = None, error: str = "", status: i
     stored = bank_questions(db, bank.id, filters, published_only=not sees_drafts(bank))
     owner = can_edit_material(current_user, bank)
     return render_template(
-        "banks/bank.html", bank=bank, questions=[(s, rendered(s.question)) for s in stored],
+        "banks/bank.html", bank=bank, questions=[(s, rendered(s.question, _image_urls(db, bank.id, s)))
+                                                 for s in stored],
         can_import=owner and bank.status in IMPORTABLE_STATES, show_keys=sees_keys(bank),
         show_versions=sees_drafts(bank), outcome=outcome, error=error,
         formats=FORMATS, type_labels=TYPE_LABELS, version_states=VERSION_STATES, filters=filters), status
 
 
+def _image_urls(db, bank_id: int, stored) -> dict[str, str]:
+    rows = db.scalars(select(QuestionImage).where(QuestionImage.version_id == stored.version_id))
+    return {row.name: url_for("banks.image", bank_id=bank_id, image_id=row.id) for row in rows}
+
+
 @bp.get("/banks/<int:bank_id>")
 def show(bank_id: int):
     return _page(visible_bank(get_session(), bank_id))
+
+
+@bp.get("/banks/<int:bank_id>/images/<int:image_id>")
+def image(bank_id: int, image_id: int):
+    """An image of a question version the user may see: the published version for everyone who sees the
+    bank, any version for its owner and reviewers. Raster types only are shown inline (never SVG)."""
+    db = get_session()
+    bank = visible_bank(db, bank_id)
+    row = db.get(QuestionImage, image_id)
+    if row is None or row.version.question.bank_id != bank.id:
+        abort(404)
+    if not sees_drafts(bank) and row.version_id != row.version.question.published_version_id:
+        abort(404)
+    with current_app.extensions["storage"].open(row.storage_key) as fh:
+        data = fh.read()
+    inline = row.content_type in INLINE_IMAGES
+    response = Response(data, content_type=row.content_type if inline else "application/octet-stream")
+    response.headers["Content-Disposition"] = content_disposition(row.name, inline)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @bp.get("/banks/template.xlsx")
