@@ -96,3 +96,15 @@ def test_xlsx_template_download_is_the_importers_template(client):
     assert "Câu hỏi" in book.sheetnames
     headers = [c.value for c in next(book["Câu hỏi"].iter_rows(max_row=1))]
     assert any(re.match("Loại", str(h)) for h in headers)
+
+
+def test_the_upload_form_creates_a_bank_without_a_file(client, tokens):
+    login(client, "teacher")
+    token = csrf_from(client, "/materials/new")
+    created = client.post("/materials/new", data={"csrf_token": token, "title": "Ngân hàng Lí 11",
+                                                  "kind": "ngan-hang-cau-hoi", "level": "thpt", "grade": "11",
+                                                  "subject": "vat-li", "licence": "CC-BY-4.0"},
+                          follow_redirects=True)
+    page = created.get_data(as_text=True)
+    assert created.status_code == 200 and "Đã tạo ngân hàng câu hỏi. Hãy nhập câu hỏi từ tệp." in page
+    assert 'id="bank-link"' in page
