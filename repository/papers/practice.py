@@ -33,15 +33,15 @@ def answers_from_form(form: MultiDict, key: list[dict[str, Any]]) -> dict[str, A
 
 
 def kept_answers(answers: dict[str, Any], key: list[dict[str, Any]]) -> dict[str, Any]:
-    """Only the answers to questions of the version, bounded in size, are stored."""
-    names = {answer_id(e["part"], e["number"]) for e in key}
+    """Only answers of the right shape to questions of the version, bounded in size, are stored: a string
+    for parts I and III, statement label -> boolean for part II."""
+    parts = {answer_id(e["part"], e["number"]): e["part"] for e in key}
     kept: dict[str, Any] = {}
     for name, value in answers.items():
-        if name not in names:
-            continue
-        if isinstance(value, str):
+        part = parts.get(name)
+        if part in {"I", "III"} and isinstance(value, str):
             kept[name] = value[:MAX_ANSWER_LENGTH]
-        elif isinstance(value, dict):
+        elif part == "II" and isinstance(value, dict):
             kept[name] = {k: v for k, v in list(value.items())[:8] if isinstance(k, str) and isinstance(v, bool)}
     return kept
 

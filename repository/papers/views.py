@@ -172,5 +172,6 @@ def practice(paper_id: int):
     result = record_attempt(db, current_user, paper, version, answers_from_form(request.form, version["key"]))
     db.commit()
     keys = {(k["part"], k["number"]): answer_text(k) for k in version["key"]}
+    explanations = {(k["part"], k["number"]): k.get("explanation", "") for k in version["key"]}
     return render_template("papers/result.html", paper=paper, version=version, result=result, keys=keys,
-                           parts=PARTS)
+                           explanations=explanations, parts=PARTS)

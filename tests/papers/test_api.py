@@ -179,3 +179,25 @@ def test_attempt_through_the_api_is_graded_with_the_exam_rules(app, client, toke
     missing = client.post(f"/api/v1/papers/{paper['id']}/attempts", json={"version": "102"},
                           headers=bearer(tokens["student"]))
     assert missing.status_code == 400
+
+
+def test_a_flood_of_answers_is_bounded_before_it_is_stored(app, client, tokens, bank_id):
+    from repository.papers.models import PracticeAttempt
+
+    paper = draw_paper(client, tokens["teacher"], [bank_id]).get_json()
+    client.post(f"/api/v1/papers/{paper['id']}/publish", headers=bearer(tokens["teacher"]))
+    too_big = {f"I.{n}": "A" * 10_000 for n in range(1, 5000)}
+    refused = client.post(f"/api/v1/papers/{paper['id']}/attempts", json={"version": "101", "answers": too_big},
+                          headers=bearer(tokens["student"]))
+    assert refused.status_code == 413
+    answers = {f"I.{n}": "A" * 5_000 for n in range(1, 500)}
+    answers["II.1"] = {f"x{n}": True for n in range(1000)}
+    answers["III.1"] = {"nested": {"deep": ["-1,5"]}}
+    response = client.post(f"/api/v1/papers/{paper['id']}/attempts", json={"version": "101", "answers": answers},
+                           headers=bearer(tokens["student"]))
+    assert response.status_code == 200 and response.get_json()["score"] == 0.0
+    with app.extensions["db"].session() as session:
+        stored = session.scalars(select(PracticeAttempt)).one().answers
+    assert set(stored) <= {f"I.{n}" for n in range(1, 13)} | {"II.1"}
+    assert all(len(v) <= 100 for k, v in stored.items() if k.startswith("I."))
+    assert len(stored["II.1"]) <= 8

@@ -75,6 +75,7 @@ def test_student_practises_a_published_paper_and_is_graded(app, client, tokens, 
     assert result.status_code == 200
     html = result.get_data(as_text=True)
     assert re.search(r'id="score">5,25</strong> / 10,00', html), html[:2000]
+    assert "Lời giải" in html  # explanations are shown once the paper is handed in
     detail = client.get(f"/papers/{paper['id']}").get_data(as_text=True)
     assert "102: 5,25 / 10,00" in detail
 
