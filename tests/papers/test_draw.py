@@ -69,22 +69,31 @@ def test_changing_one_cell_keeps_the_other_cells():
     assert picked_ids(base)[:3] == picked_ids(other)[:3]
 
 
+#: chi-square with 11 degrees of freedom at p = 0.001
+CRITICAL_11 = 31.26
+
+
+def chi_square_of(drawer, draws: int = 2000, eligible: int = 12, count: int = 3) -> float:
+    """Chi-square of how often each of ``eligible`` questions is drawn in ``draws`` seeded draws of ``count``."""
+    candidates = bank({("I", "Hàm số", "biet"): eligible})
+    matrix = parse_matrix([{"topic": "Hàm số", "level": "biet", "part": "I", "count": count}])
+    counts = Counter(c.question_id for seed in range(draws) for c in drawer(candidates, matrix, str(seed)))
+    expected = draws * count / eligible
+    return sum((counts[i] - expected) ** 2 / expected for i in range(1, eligible + 1))
+
+
 def test_draw_is_uniform_over_eligible_questions():
-    """Chi-square over 2 000 draws of 3 among 12: every question should appear 500 times; the statistic
-    with 11 degrees of freedom stays below 31.26 (p = 0.001) for a uniform draw."""
-    candidates = bank({("I", "Hàm số", "biet"): 12})
-    matrix = parse_matrix([{"topic": "Hàm số", "level": "biet", "part": "I", "count": 3}])
-    counts = Counter(c.question_id for seed in range(2000) for c in draw(candidates, matrix, str(seed)).picked[0][1])
-    expected = 2000 * 3 / 12
-    chi_square = sum((counts[i] - expected) ** 2 / expected for i in range(1, 13))
-    assert len(counts) == 12 and chi_square < 31.26
+    """2 000 draws of 3 among 12: each question is expected 500 times; a uniform draw stays below the
+    critical value of chi-square with 11 degrees of freedom at p = 0.001."""
+    assert chi_square_of(lambda c, m, seed: draw(c, m, seed).picked[0][1]) < CRITICAL_11
 
 
-def test_a_biased_draw_fails_the_uniformity_check():
-    """The check above can fail: always favouring the first questions gives a huge statistic."""
-    counts = Counter({1: 1000, 2: 1000, 3: 1000, 4: 1000, 5: 1000, 6: 1000})
-    expected = 2000 * 3 / 12
-    assert sum((counts[i] - expected) ** 2 / expected for i in range(1, 13)) > 31.26
+def test_the_uniformity_check_catches_a_biased_draw():
+    """A draw that favours low ids (sampling from the first two thirds only) fails the same check."""
+    def biased(candidates, matrix, seed):
+        return draw(candidates[:8], matrix, seed).picked[0][1]
+
+    assert chi_square_of(biased) > CRITICAL_11
 
 
 @pytest.mark.parametrize("cells, field", [
