@@ -12,7 +12,8 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 
 from repository.banks.mathml import render_math
-from repository.banks.models import BANK_KIND
+from repository.banks.models import BANK_KIND, BankQuestion, QuestionImage, QuestionVersion
+from repository.banks.presenting import with_image_urls
 from repository.db import get_session
 from repository.models import Material
 from repository.papers.forms import MATRIX_ROWS, payload_from_form
@@ -151,6 +152,20 @@ def download_key(paper_id: int, fmt: str):
     return _attachment(render(paper.header, combined_key(paper.versions)), content_type, f"dap-an-{paper.id}.{fmt}")
 
 
+def _stems_with_images(version: dict[str, Any]) -> dict[tuple[str, int], Markup]:
+    """Stems whose images point at the bank's image route, for the exact question version drawn."""
+    version_ids = {q["source"].get("version_id") for q in version["questions"]}
+    query = (select(QuestionImage.id, QuestionImage.name, QuestionImage.version_id, BankQuestion.bank_id)
+             .join(QuestionVersion, QuestionVersion.id == QuestionImage.version_id)
+             .join(BankQuestion, BankQuestion.id == QuestionVersion.question_id)
+             .where(QuestionImage.version_id.in_(version_ids)))
+    urls: dict[int, dict[str, str]] = {}
+    for image_id, name, version_id, bank_id in get_session().execute(query):
+        urls.setdefault(version_id, {})[name] = url_for("banks.image", bank_id=bank_id, image_id=image_id)
+    return {(q["part"], q["number"]): question_html(with_image_urls(q["stem"], urls.get(q["source"]["version_id"], {})))
+            for q in version["questions"]}
+
+
 def _practice_version(paper: TestPaper) -> dict[str, Any]:
     code = request.values.get("ma") or paper.versions[current_user.id % len(paper.versions)]["code"]
     try:
@@ -167,7 +182,8 @@ def practice(paper_id: int):
         abort(404)
     version = _practice_version(paper)
     if request.method == "GET":
-        return render_template("papers/practice.html", paper=paper, version=version, parts=PARTS)
+        return render_template("papers/practice.html", paper=paper, version=version, parts=PARTS,
+                               stems=_stems_with_images(version))
     db = get_session()
     result = record_attempt(db, current_user, paper, version, answers_from_form(request.form, version["key"]))
     db.commit()

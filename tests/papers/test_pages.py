@@ -141,3 +141,27 @@ def test_new_paper_page_reports_errors_in_vietnamese_and_keeps_the_input(app, cl
 def test_students_cannot_open_the_new_paper_page(app, client, tokens, bank_id):
     login(client, "student")
     assert client.get("/papers/new").status_code == 403
+
+
+def test_question_images_show_on_the_practice_page_for_students(app, client, tokens, users):
+    from PIL import Image as PILImage
+
+    from ingest.questions.model import Image
+    from tests.papers.conftest import make_bank
+    from tests.papers.factory import single_choice
+
+    png = io.BytesIO()
+    PILImage.new("RGB", (8, 8), (200, 30, 30)).save(png, format="PNG")
+    with_figure = single_choice(1, "Hình học", "biet")
+    with_figure.stem = '<p>Quan sát hình vẽ <img src="hinh%201.png" alt="Hình 1"></p>'
+    with_figure.images = [Image("hinh 1.png", "image/png", png.getvalue())]
+    bank = make_bank(app, users, [with_figure])
+    paper = draw_paper(client, tokens["teacher"], [bank],
+                       matrix=[{"topic": "Hình học", "level": "biet", "part": "I", "count": 1}]).get_json()
+    client.post(f"/api/v1/papers/{paper['id']}/publish", headers=bearer(tokens["teacher"]))
+    login(client, "student")
+    page = client.get(f"/papers/{paper['id']}/practice").get_data(as_text=True)
+    source = re.search(r'<img [^>]*src="(/banks/\d+/images/\d+)"', page)
+    assert source, page
+    image = client.get(source.group(1))
+    assert image.status_code == 200 and image.data == png.getvalue()
