@@ -8,19 +8,22 @@ Question text is stored as sanitised HTML; a paper prints its text. LaTeX prints
 from __future__ import annotations
 
 import io
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
+from docx.shared import Mm, Pt
 from fpdf import FPDF
 
 from ingest.questions.html import html_to_plain
 from repository.demo.pdfgen import FIXED_DATE, find_vietnamese_font
 from repository.papers.matrix import PARTS
 
+log = logging.getLogger(__name__)
+UNREADABLE_FIGURE = "[Hình không đọc được]"
 BREAK_TAGS = re.compile(r"<\s*(br|/p|/div|/li|/tr)\s*/?\s*>", re.IGNORECASE)
 CANDIDATE_LINE = "Họ, tên thí sinh: ........................................  Số báo danh: ..............."
 TRUE_FALSE_HINT = "(Đúng / Sai)"
@@ -31,12 +34,20 @@ def plain(html_text: str) -> str:
     return html_to_plain(BREAK_TAGS.sub("\n", html_text or "")).replace("\xa0", " ")
 
 
+#: Figures a paper prints (vector or other formats are left out of the print).
+PRINTABLE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif"})
+FIGURE_WIDTH_MM = 70
+#: (part, question number) -> the figures of that question, as image bytes.
+Figures = dict[tuple[str, int], list[bytes]]
+
+
 @dataclass(frozen=True)
 class Line:
-    """One printed line; ``style`` is ``title`` | ``heading`` | ``text`` | ``option``."""
+    """One printed line; ``style`` is ``title`` | ``heading`` | ``text`` | ``option`` | ``figure``."""
 
     text: str
     style: str = "text"
+    figure: bytes = b""
 
 
 def header_lines(header: dict[str, Any], code: str) -> tuple[list[str], list[str]]:
@@ -48,8 +59,8 @@ def header_lines(header: dict[str, Any], code: str) -> tuple[list[str], list[str
     return left, right
 
 
-def body_lines(version: dict[str, Any]) -> list[Line]:
-    """The parts and questions of one version, as lines to print."""
+def body_lines(version: dict[str, Any], figures: Figures | None = None) -> list[Line]:
+    """The parts and questions of one version, as lines to print; a question's figures follow its stem."""
     lines: list[Line] = []
     for part, spec in PARTS.items():
         questions = [q for q in version["questions"] if q["part"] == part]
@@ -59,6 +70,7 @@ def body_lines(version: dict[str, Any]) -> list[Line]:
         lines.append(Line(spec.instruction.format(first=questions[0]["number"], last=questions[-1]["number"])))
         for question in questions:
             lines.append(Line(f"Câu {question['number']}. {plain(question['stem'])}"))
+            lines += [Line("", "figure", data) for data in (figures or {}).get((part, question["number"]), [])]
             for option in question.get("options", []):
                 lines.append(Line(f"{option['label']}. {plain(option['text'])}", "option"))
             for statement in question.get("statements", []):
@@ -67,7 +79,7 @@ def body_lines(version: dict[str, Any]) -> list[Line]:
     return lines
 
 
-def render_pdf(paper_header: dict[str, Any], version: dict[str, Any]) -> bytes:
+def render_pdf(paper_header: dict[str, Any], version: dict[str, Any], figures: Figures | None = None) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_creation_date(FIXED_DATE)
     pdf.set_producer("hoclieu")
@@ -88,7 +100,14 @@ def render_pdf(paper_header: dict[str, Any], version: dict[str, Any]) -> bytes:
     pdf.set_font("DejaVu", size=11)
     pdf.multi_cell(0, 6, CANDIDATE_LINE, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    for line in body_lines(version):
+    for line in body_lines(version, figures):
+        if line.style == "figure":
+            try:
+                pdf.image(io.BytesIO(line.figure), x=pdf.l_margin + 8, w=FIGURE_WIDTH_MM)
+                continue
+            except Exception as exc:  # a stored image the imaging library cannot read must not stop the print
+                log.warning("figure not printed in PDF: %s", exc)
+                line = Line(UNREADABLE_FIGURE, "option")
         pdf.set_font("DejaVu", "B" if line.style in {"heading", "title"} else "", 11)
         indent = 8 if line.style == "option" else 0
         pdf.set_x(pdf.l_margin + indent)
@@ -97,7 +116,7 @@ def render_pdf(paper_header: dict[str, Any], version: dict[str, Any]) -> bytes:
     return bytes(pdf.output())
 
 
-def render_docx(paper_header: dict[str, Any], version: dict[str, Any]) -> bytes:
+def render_docx(paper_header: dict[str, Any], version: dict[str, Any], figures: Figures | None = None) -> bytes:
     document = Document()
     document.core_properties.title = f"{paper_header.get('exam', '')} - Mã đề {version['code']}"
     style = document.styles["Normal"]
@@ -111,7 +130,14 @@ def render_docx(paper_header: dict[str, Any], version: dict[str, Any]) -> bytes:
             paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
             paragraph.add_run(text).bold = True
     document.add_paragraph(CANDIDATE_LINE)
-    for line in body_lines(version):
+    for line in body_lines(version, figures):
+        if line.style == "figure":
+            try:
+                document.add_picture(io.BytesIO(line.figure), width=Mm(FIGURE_WIDTH_MM))
+                continue
+            except Exception as exc:  # as in render_pdf
+                log.warning("figure not printed in DOCX: %s", exc)
+                line = Line(UNREADABLE_FIGURE, "option")
         paragraph = document.add_paragraph()
         run = paragraph.add_run(line.text)
         run.bold = line.style in {"heading", "title"}

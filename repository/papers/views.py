@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -20,7 +20,14 @@ from repository.papers.forms import MATRIX_ROWS, payload_from_form
 from repository.papers.matrix import PARTS
 from repository.papers.models import TestPaper
 from repository.papers.practice import answers_from_form, attempts_of, record_attempt
-from repository.papers.printing import render_docx, render_key_docx, render_key_pdf, render_pdf
+from repository.papers.printing import (
+    PRINTABLE_IMAGES,
+    Figures,
+    render_docx,
+    render_key_docx,
+    render_key_pdf,
+    render_pdf,
+)
 from repository.papers.service import (
     PaperError,
     create_paper,
@@ -138,7 +145,25 @@ def download(paper_id: int, code: str, fmt: str):
     except PaperError:
         abort(404)
     render, content_type = DOWNLOADS[fmt]
-    return _attachment(render(paper.header, version), content_type, f"de-{paper.id}-ma-{version['code']}.{fmt}")
+    body = render(paper.header, version, _figures(version))
+    return _attachment(body, content_type, f"de-{paper.id}-ma-{version['code']}.{fmt}")
+
+
+def _figures(version: dict[str, Any]) -> Figures:
+    """The printable images of each question of the version, read from the blob store."""
+    by_version: dict[int, list[str]] = {}
+    query = (select(QuestionImage.version_id, QuestionImage.storage_key)
+             .where(QuestionImage.version_id.in_({q["source"]["version_id"] for q in version["questions"]}),
+                    QuestionImage.content_type.in_(PRINTABLE_IMAGES)).order_by(QuestionImage.id))
+    for version_id, key in get_session().execute(query):
+        by_version.setdefault(version_id, []).append(key)
+    storage = current_app.extensions["storage"]
+    figures: Figures = {}
+    for question in version["questions"]:
+        for key in by_version.get(question["source"]["version_id"], []):
+            with storage.open(key) as fh:
+                figures.setdefault((question["part"], question["number"]), []).append(fh.read())
+    return figures
 
 
 @bp.get("/papers/<int:paper_id>/dap-an.<any(pdf, docx):fmt>")

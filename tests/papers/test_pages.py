@@ -165,3 +165,8 @@ def test_question_images_show_on_the_practice_page_for_students(app, client, tok
     assert source, page
     image = client.get(source.group(1))
     assert image.status_code == 200 and image.data == png.getvalue()
+    login(client, "teacher")
+    printed = client.get(f"/papers/{paper['id']}/ma-de-101.pdf")
+    assert sum(len(p.images) for p in pypdf.PdfReader(io.BytesIO(printed.data)).pages) == 1
+    word = docx.Document(io.BytesIO(client.get(f"/papers/{paper['id']}/ma-de-101.docx").data))
+    assert len(word.inline_shapes) == 1

@@ -93,3 +93,27 @@ def test_combined_key_prints_every_version_side_by_side():
     assert "ĐÁP ÁN ĐỀ KIỂM TRA GIỮA HỌC KÌ I - MÔN Toán" in document.paragraphs[0].text
     text = squash(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(render_key_pdf(HEADER, table))).pages))
     assert "ĐÁP ÁN" in text and "Mã 101" in text and "Mã 102" in text and "-1,5" in text
+
+
+def figure_png() -> bytes:
+    from PIL import Image as PILImage
+
+    out = io.BytesIO()
+    PILImage.new("RGB", (40, 20), (20, 120, 200)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_figures_print_after_their_stem_and_a_broken_one_is_named():
+    from repository.papers.printing import UNREADABLE_FIGURE
+
+    version = versions()[0]
+    figures = {("I", 2): [figure_png()], ("III", 1): [b"\x89PNG\r\n\x1a\n not really"]}
+    reader = pypdf.PdfReader(io.BytesIO(render_pdf(HEADER, version, figures)))
+    assert sum(len(page.images) for page in reader.pages) == 1
+    assert UNREADABLE_FIGURE in "".join(page.extract_text() for page in reader.pages)
+    document = docx.Document(io.BytesIO(render_docx(HEADER, version, figures)))
+    assert len(document.inline_shapes) == 1
+    texts = [p.text for p in document.paragraphs]
+    picture_at = next(i for i, p in enumerate(document.paragraphs) if p._p.xpath(".//pic:pic"))
+    assert texts[picture_at - 1].startswith("Câu 2.")
+    assert UNREADABLE_FIGURE in texts
