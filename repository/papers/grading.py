@@ -68,6 +68,8 @@ def grade_entry(entry: dict[str, Any], given: Any) -> dict[str, Any]:
     if entry["part"] == "II":
         earned, right = true_false_points(given if isinstance(given, dict) else {}, entry["answer"], points)
         result.update(earned=earned, right_statements=right, correct=right == len(entry["answer"]))
+    elif entry["part"] == "TL":
+        result.update(earned=0.0, correct=False, pending=True)  # the teacher grades essays
     elif entry["part"] == "III":
         correct = short_answer_matches(given, entry.get("accepted", []))
         result.update(earned=points if correct else 0.0, correct=correct)
@@ -83,9 +85,12 @@ def answer_id(part: str, number: int) -> str:
 
 
 def grade(key: list[dict[str, Any]], answers: dict[str, Any]) -> dict[str, Any]:
-    """Grade every question of a version; missing answers earn nothing. Scores are rounded to 0.01."""
+    """Grade every question of a version; missing answers earn nothing. Scores are rounded to 0.01.
+    ``max_score`` counts the automatically graded parts; essay points are reported as ``pending_points``."""
     results = [grade_entry(entry, answers.get(answer_id(entry["part"], entry["number"]))) for entry in key]
     for item in results:
         item["earned"] = round(item["earned"], 4)
     return {"score": round(sum(r["earned"] for r in results), 2),
-            "max_score": round(sum(r["points"] for r in results), 2), "questions": results}
+            "max_score": round(sum(r["points"] for r in results if not r.get("pending")), 2),
+            "pending_points": round(sum(r["points"] for r in results if r.get("pending")), 2),
+            "questions": results}

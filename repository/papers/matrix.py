@@ -36,7 +36,12 @@ PARTS: dict[str, PartSpec] = {
                    "thí sinh chọn đúng hoặc sai."),
     "III": PartSpec("III", QuestionType.SHORT_ANSWER, 0.5, "PHẦN III. Câu trắc nghiệm trả lời ngắn.",
                     "Thí sinh trả lời từ câu {first} đến câu {last}."),
+    # School tests below the national exam often end with essay questions, graded by the teacher.
+    "TL": PartSpec("TL", QuestionType.ESSAY, 1.0, "PHẦN TỰ LUẬN.",
+                   "Thí sinh trình bày lời giải từ câu {first} đến câu {last}."),
 }
+#: Parts graded automatically in practice mode; the others wait for the teacher.
+AUTO_GRADED_PARTS = frozenset({"I", "II", "III"})
 PART_OF_TYPE = {spec.question_type: code for code, spec in PARTS.items()}
 
 
@@ -93,7 +98,7 @@ def parse_cell(raw: Any, index: int) -> Cell:
         raise MatrixError(f"{where} phải là một đối tượng {{topic, level, part, count}}.", "matrix")
     part = str(raw.get("part", "")).strip().upper()
     if part not in PARTS:
-        raise MatrixError(f"{where}: phần '{raw.get('part')}' không hợp lệ (chỉ I, II hoặc III).", "part")
+        raise MatrixError(f"{where}: phần '{raw.get('part')}' không hợp lệ (chỉ I, II, III hoặc TL).", "part")
     count = raw.get("count")
     if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= MAX_COUNT_PER_CELL:
         raise MatrixError(f"{where}: số câu phải là số nguyên từ 1 đến {MAX_COUNT_PER_CELL}.", "count")
@@ -108,7 +113,7 @@ def parse_points(raw: Any) -> dict[str, float]:
         raise MatrixError("'points' phải là đối tượng phần → điểm mỗi câu, ví dụ {\"I\": 0.25}.", "points")
     for part, value in raw.items():
         if part not in PARTS:
-            raise MatrixError(f"'points': phần '{part}' không hợp lệ (chỉ I, II hoặc III).", "points")
+            raise MatrixError(f"'points': phần '{part}' không hợp lệ (chỉ I, II, III hoặc TL).", "points")
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 10:
             raise MatrixError(f"'points': điểm mỗi câu của phần {part} phải là số từ 0 đến 10.", "points")
         points[part] = float(value)

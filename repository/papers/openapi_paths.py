@@ -11,10 +11,10 @@ PAPER_ID = {"name": "paper_id", "in": "path", "required": True, "schema": {"type
 CELL = {"type": "object", "required": ["topic", "level", "part", "count"], "properties": {
     "topic": {"type": "string", "description": "topic / chapter, compared without case or extra spaces"},
     "level": {"type": "string", "description": "cognitive level code, e.g. biet, hieu, van-dung"},
-    "part": {"enum": ["I", "II", "III"]},
+    "part": {"enum": ["I", "II", "III", "TL"], "description": "TL: essay (tự luận), graded by the teacher"},
     "count": {"type": "integer", "minimum": 1, "maximum": 200}}}
-POINTS = {"type": "object", "description": "points of one question per part; defaults I 0.25, II 1, III 0.5",
-          "properties": {part: {"type": "number"} for part in ("I", "II", "III")}}
+POINTS = {"type": "object", "description": "points of one question per part; defaults I 0.25, II 1, III 0.5, TL 1",
+          "properties": {part: {"type": "number"} for part in ("I", "II", "III", "TL")}}
 SHORTFALL = {"type": "array", "items": {"type": "object", "properties": {
     "topic": {"type": "string"}, "level": {"type": "string"}, "part": {"type": "string"},
     "requested": {"type": "integer"}, "available": {"type": "integer"}, "missing": {"type": "integer"}}}}

@@ -16,6 +16,7 @@ from repository.models import User
 from repository.papers.grading import MAX_ANSWER_LENGTH, answer_id, grade
 from repository.papers.models import PracticeAttempt, TestPaper
 
+MAX_ESSAY_LENGTH = 20_000
 #: Form values of a true/false statement -> the boolean the key holds.
 TRUE_FALSE_VALUES = {"dung": True, "sai": False}
 
@@ -28,19 +29,21 @@ def answers_from_form(form: MultiDict, key: list[dict[str, Any]]) -> dict[str, A
             answers[name] = {label: TRUE_FALSE_VALUES[form[f"{name}.{label}"]] for label in entry["answer"]
                              if form.get(f"{name}.{label}") in TRUE_FALSE_VALUES}
         elif form.get(name, "").strip():
-            answers[name] = form[name].strip()[:MAX_ANSWER_LENGTH]
+            answers[name] = form[name].strip()[:MAX_ESSAY_LENGTH if entry["part"] == "TL" else MAX_ANSWER_LENGTH]
     return answers
 
 
 def kept_answers(answers: dict[str, Any], key: list[dict[str, Any]]) -> dict[str, Any]:
     """Only answers of the right shape to questions of the version, bounded in size, are stored: a string
-    for parts I and III, statement label -> boolean for part II."""
+    for parts I, III and essays, statement label -> boolean for part II."""
     parts = {answer_id(e["part"], e["number"]): e["part"] for e in key}
     kept: dict[str, Any] = {}
     for name, value in answers.items():
         part = parts.get(name)
         if part in {"I", "III"} and isinstance(value, str):
             kept[name] = value[:MAX_ANSWER_LENGTH]
+        elif part == "TL" and isinstance(value, str):
+            kept[name] = value[:MAX_ESSAY_LENGTH]
         elif part == "II" and isinstance(value, dict):
             kept[name] = {k: v for k, v in list(value.items())[:8] if isinstance(k, str) and isinstance(v, bool)}
     return kept

@@ -11,12 +11,14 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from ingest.questions.html import html_to_plain
 from ingest.questions.model import Question, QuestionType
 from repository.papers.draw import Candidate, Draw
 from repository.papers.matrix import PARTS, Matrix
 
 OPTION_LABELS = "ABCDEFGHIJ"
 FIRST_VERSION_CODE = 101
+KEY_TEXT_LENGTH = 80  # an essay's model answer is cut to this in key tables
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ def _entry(drawn: DrawnQuestion, number: int, points: float, rng: random.Random)
     elif question.type is QuestionType.TRUE_FALSE_CLUSTER:
         shown["statements"] = [{"label": s.label, "text": s.text} for s in question.statements]
         key["answer"] = {s.label: s.is_true for s in question.statements}
+    elif question.type is QuestionType.ESSAY:
+        key["answer"] = question.model_answer
     else:
         key["answer"] = question.answers[0].value if question.answers else ""
         key["accepted"] = _short_answer_key(question)
@@ -96,8 +100,12 @@ def build_versions(result: Draw, matrix: Matrix, seed: str, count: int) -> list[
 
 
 def answer_text(entry: dict[str, Any]) -> str:
-    """A key entry as printed in a key table: ``B``, ``a) Đ b) S c) Đ d) S``, ``-1,5``."""
+    """A key entry as printed in a key table: ``B``, ``a) Đ b) S c) Đ d) S``, ``-1,5``, or the start of an
+    essay's model answer."""
     answer = entry.get("answer")
+    if entry.get("part") == "TL":
+        text = " ".join(html_to_plain(str(answer or "")).split())
+        return text if len(text) <= KEY_TEXT_LENGTH else text[:KEY_TEXT_LENGTH - 1] + "…"
     if isinstance(answer, dict):
         return " ".join(f"{label}) {'Đ' if value else 'S'}" for label, value in answer.items())
     return str(answer)

@@ -26,9 +26,15 @@ def short_answer(n: int, topic: str = "Hàm số", level: str = "van-dung", valu
                     answers=[ShortAnswerKey(value, numeric, tolerance)], topic=topic, cognitive_level=level)
 
 
+def essay(n: int, topic: str = "Hàm số", level: str = "van-dung") -> Question:
+    return Question(QuestionType.ESSAY, f"Khảo sát và vẽ đồ thị hàm số số {n}",
+                    model_answer=f"<p>Tập xác định D = R; đạo hàm y' = 3x^2 - 3 (bài {n})</p>",
+                    topic=topic, cognitive_level=level)
+
+
 def bank(sizes: dict[tuple[str, str, str], int], bank_id: int = 1) -> list[Candidate]:
     """Candidates: ``sizes[(part, topic, level)]`` questions in each group, ids numbered from 1."""
-    makers = {"I": single_choice, "II": true_false, "III": short_answer}
+    makers = {"I": single_choice, "II": true_false, "III": short_answer, "TL": essay}
     made, next_id = [], 1
     for (part, topic, level), size in sizes.items():
         for _ in range(size):

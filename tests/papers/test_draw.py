@@ -100,6 +100,7 @@ def test_the_uniformity_check_catches_a_biased_draw():
     ([], "matrix"),
     ("Hàm số", "matrix"),
     ([{"topic": "Hàm số", "level": "biet", "part": "IV", "count": 1}], "part"),
+    ([{"topic": "Hàm số", "level": "biet", "part": "tự luận", "count": 1}], "part"),
     ([{"topic": "Hàm số", "level": "biet", "part": "I", "count": 0}], "count"),
     ([{"topic": "Hàm số", "level": "biet", "part": "I", "count": "3"}], "count"),
     ([{"topic": "Hàm số", "level": "biet", "part": "I", "count": True}], "count"),
@@ -116,7 +117,7 @@ def test_bad_matrices_are_refused_with_the_field(cells, field):
 
 
 def test_bad_points_are_refused_and_defaults_follow_the_exam():
-    assert parse_matrix(MATRIX).points == {"I": 0.25, "II": 1.0, "III": 0.5}
+    assert parse_matrix(MATRIX).points == {"I": 0.25, "II": 1.0, "III": 0.5, "TL": 1.0}
     assert parse_matrix(MATRIX, {"III": 0.25}).points["III"] == 0.25
     for bad in ({"IV": 1}, {"I": -1}, {"I": "0,25"}, [0.25]):
         with pytest.raises(MatrixError):

@@ -97,3 +97,11 @@ def test_grade_with_nothing_answered_and_with_junk():
 def test_perfect_paper_scores_the_maximum():
     answers = {"I.1": "C", "I.2": "A", "II.1": dict(KEY_TF), "III.1": "-1,5"}
     assert grade(KEY, answers)["score"] == 2.0
+
+
+def test_essays_wait_for_the_teacher_and_stay_out_of_the_automatic_maximum():
+    key = [*KEY, {"part": "TL", "number": 1, "points": 2.0, "answer": "<p>Hướng dẫn chấm</p>"}]
+    result = grade(key, {"I.1": "C", "TL.1": "Bài làm của em"})
+    assert result["score"] == 0.25 and result["max_score"] == 2.0 and result["pending_points"] == 2.0
+    assert result["questions"][-1] == {"part": "TL", "number": 1, "points": 2.0, "earned": 0.0, "correct": False,
+                                       "pending": True}

@@ -7,6 +7,7 @@ import re
 
 import docx
 import pypdf
+from sqlalchemy import select
 
 from tests.conftest import bearer, csrf_from, login
 from tests.papers.test_api import draw_paper
@@ -170,3 +171,27 @@ def test_question_images_show_on_the_practice_page_for_students(app, client, tok
     assert sum(len(p.images) for p in pypdf.PdfReader(io.BytesIO(printed.data)).pages) == 1
     word = docx.Document(io.BytesIO(client.get(f"/papers/{paper['id']}/ma-de-101.docx").data))
     assert len(word.inline_shapes) == 1
+
+
+def test_an_essay_part_is_answered_in_a_text_box_and_left_for_the_teacher(app, client, tokens, users):
+    from repository.papers.models import PracticeAttempt
+    from tests.papers.conftest import make_bank
+    from tests.papers.factory import essay, single_choice
+
+    bank = make_bank(app, users, [single_choice(1, "Hàm số", "biet"), essay(1), essay(2)])
+    matrix = [{"topic": "Hàm số", "level": "biet", "part": "I", "count": 1},
+              {"topic": "Hàm số", "level": "van-dung", "part": "TL", "count": 2}]
+    paper = draw_paper(client, tokens["teacher"], [bank], matrix=matrix, versions=1,
+                       points={"TL": 1.5}).get_json()
+    client.post(f"/api/v1/papers/{paper['id']}/publish", headers=bearer(tokens["teacher"]))
+    login(client, "student")
+    page = client.get(f"/papers/{paper['id']}/practice").get_data(as_text=True)
+    assert "PHẦN TỰ LUẬN." in page and '<textarea name="TL.2"' in page
+    key = paper["versions"][0]["key"]
+    form = {"csrf_token": csrf_from(client, f"/papers/{paper['id']}/practice"), "I.1": key[0]["answer"],
+            "TL.1": "Tập xác định D = R, đạo hàm y' = 3x² − 3."}
+    html = client.post(f"/papers/{paper['id']}/practice", data=form).get_data(as_text=True)
+    assert 'id="score">0,25</strong> / 0,25' in html and "Phần tự luận (3 điểm) chờ giáo viên chấm." in html
+    with app.extensions["db"].session() as session:
+        attempt = session.scalars(select(PracticeAttempt)).one()
+        assert attempt.answers["TL.1"].startswith("Tập xác định") and attempt.result["pending_points"] == 3.0

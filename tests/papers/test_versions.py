@@ -80,3 +80,16 @@ def test_combined_key_has_a_row_per_question_and_a_column_per_version():
     assert first["part"] == "I" and first["number"] == 1
     assert first["answers"] == [v["key"][0]["answer"] for v in versions]
     assert table["rows"][-1]["answers"] == ["-1,5"] * 3
+
+
+def test_essays_form_their_own_part_last_with_the_model_answer_as_key():
+    candidates = bank({("I", "Hàm số", "biet"): 5, ("TL", "Hàm số", "van-dung"): 3})
+    matrix = parse_matrix([{"topic": "Hàm số", "level": "van-dung", "part": "TL", "count": 2},
+                           {"topic": "Hàm số", "level": "biet", "part": "I", "count": 2}])
+    assert matrix.points["TL"] == 1.0
+    version = build_versions(draw(candidates, matrix, "tl"), matrix, "tl", 1)[0]
+    assert [(q["part"], q["number"]) for q in version["questions"]] == [("I", 1), ("I", 2), ("TL", 1), ("TL", 2)]
+    essay_key = version["key"][2]
+    assert essay_key["answer"].startswith("<p>Tập xác định") and "accepted" not in essay_key
+    assert answer_text(essay_key).startswith("Tập xác định D = R") and "<p>" not in answer_text(essay_key)
+    assert "answer" not in version["questions"][2] and "options" not in version["questions"][2]
