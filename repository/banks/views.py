@@ -28,9 +28,10 @@ from ingest.questions.xlsx_template import build_template
 from repository.banks.access import owned_bank, sees_drafts, sees_keys, visible_bank
 from repository.banks.api import IMPORTABLE_STATES
 from repository.banks.importing import FORMATS, BankImportError, ImportOutcome, import_into_bank
-from repository.banks.models import VERSION_STATES, QuestionImage
+from repository.banks.models import VERSION_STATES, BankQuestion, QuestionImage, QuestionVersion
 from repository.banks.presenting import rendered
 from repository.banks.store import QuestionFilter, bank_questions
+from repository.banks.versions import REVIEWER_ROLES, VersionError, decide_version
 from repository.db import get_session
 from repository.materials.delivery import content_disposition
 from repository.permissions import can_edit_material
@@ -52,11 +53,13 @@ def _page(bank, outcome: ImportOutcome | None = None, error: str = "", status: i
                              type=request.args.get("type") or None)
     stored = bank_questions(db, bank.id, filters, published_only=not sees_drafts(bank))
     owner = can_edit_material(current_user, bank)
+    reviewer = getattr(current_user, "is_authenticated", False) and current_user.role in REVIEWER_ROLES
     return render_template(
         "banks/bank.html", bank=bank, questions=[(s, rendered(s.question, _image_urls(db, bank.id, s)))
                                                  for s in stored],
         can_import=owner and bank.status in IMPORTABLE_STATES, show_keys=sees_keys(bank),
-        show_versions=sees_drafts(bank), outcome=outcome, error=error,
+        show_versions=sees_drafts(bank),
+        can_review=reviewer and not owner, outcome=outcome, error=error,
         formats=FORMATS, type_labels=TYPE_LABELS, version_states=VERSION_STATES, filters=filters), status
 
 
@@ -150,6 +153,30 @@ def confirm_import(bank_id: int):
         flash(_("Đã nhập %(imported)s/%(found)s câu hỏi.", imported=outcome.imported, found=outcome.found),
               "success")
     return redirect(url_for("banks.show", bank_id=bank.id))
+
+
+@bp.post("/banks/<int:bank_id>/questions/<int:question_id>/review")
+@login_required
+def review_question(bank_id: int, question_id: int):
+    """A reviewer's decision on the pending version of a question, from the bank page."""
+    db = get_session()
+    bank = visible_bank(db, bank_id)
+    record = db.get(BankQuestion, question_id)
+    if record is None or record.bank_id != bank.id:
+        abort(404)
+    decision = request.form.get("decision")
+    if decision not in {"approve", "reject"}:
+        abort(400)
+    try:
+        decide_version(db, db.get(QuestionVersion, record.current_version_id), current_user, decision == "approve")
+    except VersionError as exc:
+        db.rollback()
+        flash(exc.message_vi, "error")
+        return redirect(url_for("banks.show", bank_id=bank.id))
+    db.commit()
+    flash(_("Đã duyệt phiên bản mới của câu hỏi.") if decision == "approve" else
+          _("Đã từ chối phiên bản mới; câu hỏi giữ phiên bản đã xuất bản."), "success")
+    return redirect(url_for("banks.show", bank_id=bank.id) + f"#q{record.id}")
 
 
 def _forget_pending() -> None:

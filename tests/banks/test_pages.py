@@ -108,3 +108,22 @@ def test_the_upload_form_creates_a_bank_without_a_file(client, tokens):
     page = created.get_data(as_text=True)
     assert created.status_code == 200 and "Đã tạo ngân hàng câu hỏi. Hãy nhập câu hỏi từ tệp." in page
     assert 'id="bank-link"' in page
+
+
+def test_a_reviewer_decides_on_a_pending_edit_from_the_bank_page(client, tokens):
+    bank_id = create_bank(client, tokens["teacher"])
+    import_file(client, tokens["teacher"], bank_id, GIFT_GOOD, mode="all_or_nothing")
+    publish(client, tokens, bank_id)
+    question = client.get(f"/api/v1/banks/{bank_id}/questions", headers=bearer(tokens["teacher"])).json["questions"][0]
+    client.put(f"/api/v1/banks/{bank_id}/questions/{question['id']}", headers=bearer(tokens["teacher"]),
+               json={"stem": "Câu đã sửa"})
+    login(client, "reviewer")
+    page = client.get(f"/banks/{bank_id}").get_data(as_text=True)
+    assert "Chờ thẩm định" in page and page.count('name="decision" value="approve"') == 1
+    token = csrf_from(client, f"/banks/{bank_id}")
+    url = f"/banks/{bank_id}/questions/{question['id']}/review"
+    assert client.post(url, data={"decision": "approve"}).status_code == 400  # no CSRF token
+    done = client.post(url, data={"csrf_token": token, "decision": "approve"}, follow_redirects=True)
+    assert "Đã duyệt phiên bản mới của câu hỏi." in done.get_data(as_text=True)
+    public = client.get(f"/api/v1/banks/{bank_id}/questions", headers=bearer(tokens["student"])).json
+    assert public["questions"][0]["stem"] == "Câu đã sửa" and public["questions"][0]["version"] == 2
