@@ -35,6 +35,7 @@ from repository.papers.service import (
     may_manage,
     my_matrices,
     publish_paper,
+    save_matrix,
     version_of,
     visible_paper,
 )
@@ -91,8 +92,12 @@ def new():
     db = get_session()
     status = 200
     if request.method == "POST":
+        payload = payload_from_form(request.form)
         try:
-            paper = create_paper(db, current_user, payload_from_form(request.form))
+            if request.form.get("matrix_name", "").strip() and "matrix" in payload:
+                save_matrix(db, current_user, {"name": request.form["matrix_name"], "matrix": payload["matrix"],
+                                               "points": payload.get("points")})
+            paper = create_paper(db, current_user, payload)
         except PaperError as exc:
             db.rollback()
             flash(exc.message, "error")

@@ -195,3 +195,29 @@ def test_an_essay_part_is_answered_in_a_text_box_and_left_for_the_teacher(app, c
     with app.extensions["db"].session() as session:
         attempt = session.scalars(select(PracticeAttempt)).one()
         assert attempt.answers["TL.1"].startswith("Tập xác định") and attempt.result["pending_points"] == 3.0
+
+
+def test_a_matrix_saved_from_the_form_is_offered_and_reused_with_its_points(app, client, tokens, bank_id):
+    login(client, "teacher")
+    saved = client.post("/papers/new", data=new_paper_form(client, bank_id, matrix_name="Giữa kì I — 12A",
+                                                           **{"points-I": "0,5"}))
+    assert saved.status_code == 302
+    matrices = client.get("/api/v1/matrices").get_json()["matrices"]
+    assert [(m["name"], m["points"]["I"], len(m["matrix"])) for m in matrices] == [("Giữa kì I — 12A", 0.5, 2)]
+    page = client.get("/papers/new").get_data(as_text=True)
+    assert f'<option value="{matrices[0]["id"]}">Giữa kì I — 12A</option>' in page
+    reused = client.post("/papers/new", data={
+        "csrf_token": csrf_from(client, "/papers/new"), "banks": [str(bank_id)], "matrix_id": str(matrices[0]["id"]),
+        "seed": "lop-12a", "versions": "2", "points-I": "0,25"})
+    paper_id = int(reused.headers["Location"].rstrip("/").split("/")[-1])
+    body = client.get(f"/api/v1/papers/{paper_id}").get_json()
+    assert body["matrix"] == matrices[0]["matrix"] and body["points"]["I"] == 0.5  # the saved matrix's points
+    assert client.get("/api/v1/matrices", headers=bearer(tokens["teacher2"])).get_json()["matrices"] == []
+
+
+def test_a_bad_matrix_is_not_saved_either(app, client, tokens, bank_id):
+    login(client, "teacher")
+    response = client.post("/papers/new", data=new_paper_form(client, bank_id, matrix_name="Hỏng",
+                                                              **{"part-1": "V"}))
+    assert response.status_code == 400
+    assert client.get("/api/v1/matrices").get_json()["matrices"] == []
