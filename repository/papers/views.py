@@ -12,22 +12,16 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 
 from repository.banks.mathml import render_math
-from repository.banks.models import BANK_KIND, BankQuestion, QuestionImage, QuestionVersion
+from repository.banks.models import BANK_KIND
 from repository.banks.presenting import with_image_urls
 from repository.db import get_session
 from repository.models import Material
+from repository.papers.figures import image_urls, printable_figures
 from repository.papers.forms import MATRIX_ROWS, payload_from_form
 from repository.papers.matrix import PARTS
 from repository.papers.models import TestPaper
 from repository.papers.practice import answers_from_form, attempts_of, record_attempt
-from repository.papers.printing import (
-    PRINTABLE_IMAGES,
-    Figures,
-    render_docx,
-    render_key_docx,
-    render_key_pdf,
-    render_pdf,
-)
+from repository.papers.printing import render_docx, render_key_docx, render_key_pdf, render_pdf
 from repository.papers.service import (
     PaperError,
     create_paper,
@@ -150,25 +144,8 @@ def download(paper_id: int, code: str, fmt: str):
     except PaperError:
         abort(404)
     render, content_type = DOWNLOADS[fmt]
-    body = render(paper.header, version, _figures(version))
+    body = render(paper.header, version, printable_figures(get_session(), current_app.extensions["storage"], version))
     return _attachment(body, content_type, f"de-{paper.id}-ma-{version['code']}.{fmt}")
-
-
-def _figures(version: dict[str, Any]) -> Figures:
-    """The printable images of each question of the version, read from the blob store."""
-    by_version: dict[int, list[str]] = {}
-    query = (select(QuestionImage.version_id, QuestionImage.storage_key)
-             .where(QuestionImage.version_id.in_({q["source"]["version_id"] for q in version["questions"]}),
-                    QuestionImage.content_type.in_(PRINTABLE_IMAGES)).order_by(QuestionImage.id))
-    for version_id, key in get_session().execute(query):
-        by_version.setdefault(version_id, []).append(key)
-    storage = current_app.extensions["storage"]
-    figures: Figures = {}
-    for question in version["questions"]:
-        for key in by_version.get(question["source"]["version_id"], []):
-            with storage.open(key) as fh:
-                figures.setdefault((question["part"], question["number"]), []).append(fh.read())
-    return figures
 
 
 @bp.get("/papers/<int:paper_id>/dap-an.<any(pdf, docx):fmt>")
@@ -183,15 +160,8 @@ def download_key(paper_id: int, fmt: str):
 
 
 def _stems_with_images(version: dict[str, Any]) -> dict[tuple[str, int], Markup]:
-    """Stems whose images point at the bank's image route, for the exact question version drawn."""
-    version_ids = {q["source"].get("version_id") for q in version["questions"]}
-    query = (select(QuestionImage.id, QuestionImage.name, QuestionImage.version_id, BankQuestion.bank_id)
-             .join(QuestionVersion, QuestionVersion.id == QuestionImage.version_id)
-             .join(BankQuestion, BankQuestion.id == QuestionVersion.question_id)
-             .where(QuestionImage.version_id.in_(version_ids)))
-    urls: dict[int, dict[str, str]] = {}
-    for image_id, name, version_id, bank_id in get_session().execute(query):
-        urls.setdefault(version_id, {})[name] = url_for("banks.image", bank_id=bank_id, image_id=image_id)
+    """Stems whose images point at the bank's image route."""
+    urls = image_urls(get_session(), version)
     return {(q["part"], q["number"]): question_html(with_image_urls(q["stem"], urls.get(q["source"]["version_id"], {})))
             for q in version["questions"]}
 
