@@ -135,3 +135,29 @@ def test_not_a_bank_is_404(app, client, tokens, users):
         session.commit()
         book_id = book.id
     assert import_file(client, tokens["teacher"], book_id, GIFT_GOOD).status_code == 404
+
+
+def test_every_format_imports_through_the_api(app, client, tokens):
+    """One real or generated file per format, all through format=auto into the same bank."""
+    from ingest.questions.xlsx_template import build_template
+    from tests.banks.test_formats import _docx
+    from tests.conftest import corpus_dir
+
+    questions = corpus_dir("questions")
+    files = {
+        "moodle_xml": ((questions / "moodle-xml" / "moodle_nested_categories_with_questions.xml").read_bytes(),
+                       "m.xml"),
+        "gift": ((questions / "gift" / "moodle_questions.gift.txt").read_bytes(), "g.txt"),
+        "aiken": ((questions / "aiken" / "moodle_questions.aiken.txt").read_bytes(), "a.txt"),
+        "qti": ((questions / "qti" / "packages" / "tao_package.zip").read_bytes(), "q.zip"),
+        "docx": (_docx(), "d.docx"),
+        "xlsx": (build_template(), "x.xlsx"),
+    }
+    bank_id = create_bank(client, tokens["teacher"])
+    total = 0
+    for fmt, (data, filename) in files.items():
+        report = import_file(client, tokens["teacher"], bank_id, data, filename=filename, mode="valid_only")
+        assert report.status_code == 200 and report.json["format"] == fmt, (fmt, report.json)
+        assert report.json["imported"] > 0, fmt
+        total += report.json["imported"]
+    assert _stored(app, bank_id) == total
