@@ -49,11 +49,7 @@ def _on_flush(session: Session, _context, _instances) -> None:
                 publish_drafts(session, obj.id, None)
 
 
-_LISTENING: list[bool] = []
-
-
 def publish_with_bank() -> None:
     """Install the listener once per process (create_app may run many times in tests)."""
-    if not _LISTENING:
+    if not event.contains(Session, "before_flush", _on_flush):
         event.listen(Session, "before_flush", _on_flush)
-        _LISTENING.append(True)
