@@ -201,3 +201,13 @@ def test_a_flood_of_answers_is_bounded_before_it_is_stored(app, client, tokens, 
     assert set(stored) <= {f"I.{n}" for n in range(1, 13)} | {"II.1"}
     assert all(len(v) <= 100 for k, v in stored.items() if k.startswith("I."))
     assert len(stored["II.1"]) <= 8
+
+
+def test_without_a_seed_one_is_chosen_and_returned_so_the_paper_can_be_drawn_again(app, client, tokens, bank_id):
+    payload = {"banks": [bank_id], "matrix": MATRIX, "versions": 2}
+    first = client.post("/api/v1/papers", json=payload, headers=bearer(tokens["teacher"])).get_json()
+    second = client.post("/api/v1/papers", json=payload, headers=bearer(tokens["teacher"])).get_json()
+    assert first["seed"] and first["seed"] != second["seed"]
+    again = client.post("/api/v1/papers", json={**payload, "seed": first["seed"]},
+                        headers=bearer(tokens["teacher"])).get_json()
+    assert again["versions"] == first["versions"]
