@@ -115,7 +115,7 @@ def create_material():
     if not has_permission(current_user, "upload"):
         return api_error(403, "forbidden", "Chỉ giáo viên và quản trị viên được tải học liệu lên.")
     material, job = handle_new_material(request.form, request.files.get("file"))
-    response = jsonify({"id": material.id, "status": material.status, "job_id": job.id,
+    response = jsonify({"id": material.id, "status": material.status, "job_id": job.id if job else None,
                         "url": material_as_dict(get_session(), material)["url"]})
     response.status_code = 201
     return response

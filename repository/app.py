@@ -132,7 +132,9 @@ def _register_domains(app: Flask) -> None:
     from repository.api import bp as api_bp
     from repository.auth.views import bp as auth_bp
     from repository.auth.views import register_login_loaders
+    from repository.banks.registration import register as register_banks
     from repository.materials.views import bp as materials_bp
+    from repository.papers.registration import register as register_papers
     from repository.textbooks.registration import register as register_textbooks
     from review.registration import register as register_review
     from search.registration import register as register_search
@@ -144,6 +146,8 @@ def _register_domains(app: Flask) -> None:
     register_review(app)
     register_search(app)
     register_textbooks(app)
+    register_banks(app)
+    register_papers(app)
 
 
 def _register_hooks(app: Flask) -> None:

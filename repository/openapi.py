@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Flask
 
+from repository.papers.openapi_paths import paper_paths
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 METADATA_FIELDS = {
     "title": {"type": "string", "maxLength": 300},
@@ -40,6 +42,54 @@ def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": schema}
 
 
+QUESTION_FILTERS = [_query("topic", {"type": "string"}),
+                    _query("level", {"type": "string", "description": "cognitive level code, e.g. biet"}),
+                    _query("type", {"enum": ["single_choice", "multiple_choice", "true_false", "short_answer",
+                                             "essay"]})]
+BANK_PATHS: dict[str, Any] = {
+    "/api/v1/banks/{bank_id}/import": {"post": {
+        "summary": "Import a question file into a bank (owner): a report, then all, the valid ones, or nothing",
+        "parameters": [_id_param("bank_id")],
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary"},
+                           "format": {"enum": ["moodle_xml", "gift", "aiken", "qti", "docx", "xlsx", "auto"],
+                                      "default": "auto"},
+                           "mode": {"enum": ["all_or_nothing", "valid_only", "dry_run"], "default": "dry_run"}}}}}},
+        "responses": {"200": _response("import report", {"$ref": "#/components/schemas/ImportReport"}),
+                      "422": _response("all_or_nothing with rejections: nothing imported",
+                                       {"$ref": "#/components/schemas/ImportReport"}),
+                      **_errors(400, 401, 403, 404, 409, 413)}}},
+    "/api/v1/banks/{bank_id}/questions": {"get": {
+        "summary": "Questions of a bank (current versions for its owner and reviewers, else published ones)",
+        "parameters": [_id_param("bank_id"), *QUESTION_FILTERS],
+        "responses": {"200": _response("questions"), **_errors(404)}}},
+    "/api/v1/banks/{bank_id}/questions/{question_id}": {"put": {
+        "summary": "Edit a question (owner); a published question gets a new version pending review",
+        "parameters": [_id_param("bank_id"), _id_param("question_id")],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "description": "fields of the question to change (type, stem, options, statements, "
+                                             "answers, model_answer, explanation, topic, cognitive_level, ...)"}}}},
+        "responses": {"200": _response("the version holding the edit"), **_errors(400, 401, 403, 404, 409)}}},
+    "/api/v1/banks/{bank_id}/questions/{question_id}/versions": {"get": {
+        "summary": "Every version of a question (owner, reviewers, administrators)",
+        "parameters": [_id_param("bank_id"), _id_param("question_id")],
+        "responses": {"200": _response("versions"), **_errors(401, 404)}}},
+    "/api/v1/banks/{bank_id}/questions/{question_id}/review": {"post": {
+        "summary": "Approve or reject the pending version of a question (reviewer, not its author)",
+        "parameters": [_id_param("bank_id"), _id_param("question_id")],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["decision"], "properties": {"decision": {"enum": ["approve", "reject"]}}}}}},
+        "responses": {"200": _response("current and published version ids"), **_errors(400, 401, 403, 404, 409)}}},
+    "/api/v1/banks/{bank_id}/export": {"get": {
+        "summary": "Export a bank's questions", "parameters": [
+            _id_param("bank_id"), _query("format", {"enum": ["moodle_xml", "qti", "gift"], "default": "moodle_xml"}),
+            *QUESTION_FILTERS],
+        "responses": {"200": _response("Moodle XML, QTI 2.1 content package (ZIP) or GIFT text"),
+                      **_errors(400, 404)}}},
+}
+
+
 def openapi_document(app: Flask) -> dict[str, Any]:
     base_url = app.extensions["settings"].get("app", "base_url")
     material = {"$ref": "#/components/schemas/Material"}
@@ -60,13 +110,13 @@ def openapi_document(app: Flask) -> dict[str, Any]:
             "/api/v1/materials": {
                 "post": {"summary": "Upload a material",
                          "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                             "type": "object", "required": ["file", "title", "kind", "level", "subject",
-                                                            "licence"],
+                             "type": "object", "required": ["title", "kind", "level", "subject", "licence"],
+                             "description": "file is required except for a question bank (ngan-hang-cau-hoi)",
                              "properties": {"file": {"type": "string", "format": "binary"},
                                             **METADATA_FIELDS}}}}},
                          "responses": {"201": _response("created", {"type": "object", "properties": {
                              "id": {"type": "integer"}, "status": {"type": "string"},
-                             "job_id": {"type": "integer"}}}), **_errors(400, 401, 403, 413, 415)}},
+                             "job_id": {"type": ["integer", "null"]}}}), **_errors(400, 401, 403, 413, 415)}},
                 "get": {"summary": "The caller's materials (all for administrators)",
                         "responses": {"200": _response("list"), **_errors(401)}}},
             "/api/v1/materials/{id}": {"get": {
@@ -141,9 +191,11 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                                _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100})],
                 "responses": {"200": _response("results", {"$ref": "#/components/schemas/SearchResult"}),
                               **_errors(400)}}},
+            **BANK_PATHS,
             "/api/v1/suggest": {"get": {"summary": "Completions as you type", "security": [],
                                         "parameters": [_query("q", {"type": "string"})],
                                         "responses": {"200": _response("suggestions")}}},
+            **paper_paths(),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
@@ -172,6 +224,11 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                         "name": {"type": "string"}, "size": {"type": "integer"}, "sha256": {"type": "string"},
                         "content_type": {"type": "string"}, "url": {"type": "string"}}}},
                     "versions": {"type": "array", "items": {"type": "object"}}}},
+                "ImportReport": {"type": "object", "properties": {
+                    "found": {"type": "integer"}, "imported": {"type": "integer"},
+                    "format": {"type": "string"}, "mode": {"type": "string"},
+                    "rejected": {"type": "array", "items": {"type": "object", "properties": {
+                        "where": {"type": "string"}, "reason": {"type": "string"}}}}}},
                 "SearchResult": {"type": "object", "properties": {
                     "total": {"type": "integer"},
                     "hits": {"type": "array", "items": {"type": "object", "properties": {

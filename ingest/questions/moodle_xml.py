@@ -9,6 +9,10 @@ with the options "Đúng" and "Sai", ``shortanswer``/``numerical`` → short ans
 are keys; numerical tolerance kept), ``essay`` → essay (``graderinfo`` → model answer). ``category`` sets
 the topic of the questions after it; ``generalfeedback`` is the explanation; ``<file encoding="base64">``
 becomes an :class:`Image`. Every other type is rejected by name.
+
+Moodle has no fields for subject, grade, cognitive level or difficulty; they travel as question tags
+``hoclieu:subject=toan``, ``hoclieu:grade=12``, ``hoclieu:level=biet``, ``hoclieu:difficulty=0.4`` (other
+tags are ignored), so a bank exported to Moodle and imported back keeps them.
 """
 
 from __future__ import annotations
@@ -213,12 +217,41 @@ def _fraction(answer: _Node) -> float:
     return value / 100
 
 
+#: Our metadata carried as Moodle tags "hoclieu:<key>=<value>": key -> Question field.
+TAG_PREFIX = "hoclieu:"
+TAG_FIELDS = {"subject": "subject", "grade": "grade", "level": "cognitive_level", "difficulty": "difficulty"}
+
+
+def _tag_value(key: str, raw: str) -> object:
+    if key == "grade":
+        if not raw.isdigit() or not 1 <= int(raw) <= 12:
+            raise _Rejected(f"Thẻ lớp '{raw}' không hợp lệ (1–12)")
+        return int(raw)
+    if key == "difficulty":
+        value = parse_number(raw)
+        if value is None:
+            raise _Rejected(f"Thẻ độ khó '{raw}' không phải là số")
+        return value
+    return raw[:300]
+
+
+def _apply_tags(node: _Node, question: Question) -> None:
+    tags = node.child("tags")
+    for tag in tags.all("tag") if tags is not None else []:
+        text = html_to_plain(tag.value("text")).strip()
+        key, _, raw = text.removeprefix(TAG_PREFIX).partition("=")
+        if text.startswith(TAG_PREFIX) and key in TAG_FIELDS:
+            setattr(question, TAG_FIELDS[key], _tag_value(key, raw.strip()))
+
+
 def _base(node: _Node, qtype: QuestionType, topic: str) -> Question:
     points = parse_number(node.value("defaultgrade"))
-    return Question(type=qtype, stem=_formatted(node.child("questiontext")),
-                    explanation=_formatted(node.child("generalfeedback")),
-                    name=html_to_plain(node.inner_text("name")), topic=topic, points=points,
-                    images=_images(node), source_ref=f"line {node.line}")
+    question = Question(type=qtype, stem=_formatted(node.child("questiontext")),
+                        explanation=_formatted(node.child("generalfeedback")),
+                        name=html_to_plain(node.inner_text("name")), topic=topic, points=points,
+                        images=_images(node), source_ref=f"line {node.line}")
+    _apply_tags(node, question)
+    return question
 
 
 def _options(node: _Node) -> list[Option]:
@@ -431,6 +464,18 @@ def _write_question(quiz: Element, question: Question) -> None:
     if question.points is not None:
         _plain(element, "defaultgrade", format_number(question.points))
     _write_body(element, question)
+    _write_tags(element, question)
+
+
+def _write_tags(element: Element, question: Question) -> None:
+    values = {key: getattr(question, name) for key, name in TAG_FIELDS.items()}
+    written = {key: format_number(value) if isinstance(value, float) else str(value)
+               for key, value in values.items() if value not in (None, "")}
+    if not written:
+        return
+    tags = SubElement(element, "tags")
+    for key, value in written.items():
+        SubElement(SubElement(tags, "tag"), "text").text = f"{TAG_PREFIX}{key}={value}"
 
 
 def cluster_parts(question: Question) -> list[Question]:
@@ -442,7 +487,9 @@ def cluster_parts(question: Question) -> list[Question]:
                         options=[Option(TRUE_TEXT, correct=statement.is_true),
                                  Option(FALSE_TEXT, correct=not statement.is_true)],
                         explanation=question.explanation, name=f"{question.name} {statement.label})".strip(),
-                        topic=question.topic, images=question.images)
+                        topic=question.topic, images=question.images, subject=question.subject,
+                        grade=question.grade, cognitive_level=question.cognitive_level,
+                        difficulty=question.difficulty)
         parts.append(part)
     return parts
 

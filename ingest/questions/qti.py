@@ -31,11 +31,12 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError
 from defusedxml.ElementTree import fromstring as _defused_fromstring
 
-from ingest.questions.archive import SafeArchive, open_archive, resolve_href
+from ingest.questions.archive import ArchiveLimits, SafeArchive, open_archive, resolve_href
 from ingest.questions.html import clean_html
 from ingest.questions.limits import (
     MAX_IMAGE_BYTES,
     MAX_IMAGES_PER_QUESTION,
+    MAX_QUESTIONS,
     QuestionFileError,
     check_file_size,
     check_question_count,
@@ -400,8 +401,13 @@ def _find_manifest(archive: SafeArchive, label: str) -> str:
     raise QuestionFileError(f"{label}: gói không có imsmanifest.xml ở thư mục gốc", "no imsmanifest.xml")
 
 
+#: A content package holds one file per item (plus its images): as many entries as a bank may have
+#: questions, twice over, and the manifest. Sizes and ratios keep the archive's default limits.
+PACKAGE_LIMITS = ArchiveLimits(max_entries=2 * MAX_QUESTIONS + 100)
+
+
 def _parse_package(data: bytes, label: str) -> ImportReport:
-    archive = open_archive(data, filename=label)
+    archive = open_archive(data, filename=label, limits=PACKAGE_LIMITS)
     manifest_name = _find_manifest(archive, label)
     root_dir = posixpath.dirname(manifest_name)
     try:

@@ -35,11 +35,12 @@ def new():
     ref = current_reference(get_session())
     if request.method == "POST":
         try:
-            material, _job = handle_new_material(request.form, request.files.get("file"))
+            material, job = handle_new_material(request.form, request.files.get("file"))
         except MaterialError as exc:
             return render_template("materials/new.html", ref=ref, form=request.form, error=exc,
                                    upload_accept=UPLOAD_ACCEPT), exc.status
-        flash(_("Đã tải lên. Hệ thống đang xử lý tệp."), "success")
+        flash(_("Đã tải lên. Hệ thống đang xử lý tệp.") if job else
+              _("Đã tạo ngân hàng câu hỏi. Hãy nhập câu hỏi từ tệp."), "success")
         return redirect(url_for("materials.detail", material_id=material.id))
     return render_template("materials/new.html", ref=ref, form={}, error=None, upload_accept=UPLOAD_ACCEPT)
 
