@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from ingest.deck_ingest import ingest_deck
 from ingest.detect import DetectedType, detect_type
 from ingest.errors import IngestError
 from ingest.media import (
@@ -28,6 +29,7 @@ from ingest.media import (
 )
 from ingest.ocr import OcrSettings, ocr_pages, page_needs_ocr
 from ingest.pdf import PdfInfo, PdfLimits, inspect_pdf, render_thumbnail
+from ingest.scorm_ingest import ingest_scorm
 from repository.config import ConfigError, Settings
 from repository.jobs import JobContext, JobFailed
 from repository.materials.services import MaterialError
@@ -38,15 +40,20 @@ log = logging.getLogger(__name__)
 #: Detected families that are video or audio lectures (probed and transcoded by ffmpeg).
 MEDIA_FAMILIES = frozenset({"mp4", "mov", "webm", "mkv", "avi", "mp3", "m4a", "wav", "ogg", "flac"})
 
+#: E-lecture packages by detected family: a PowerPoint deck, or a ZIP that must be a SCORM package.
+PACKAGE_INGESTS: dict[str, Callable[[JobContext, Path, Path], None]] = {"ooxml-pptx": ingest_deck,
+                                                                       "zip": ingest_scorm}
+
 #: Which detected file families each kind of material accepts. Later kinds of input add rows here.
 ACCEPTED_FAMILIES: dict[str, frozenset[str]] = {
     "sach-giao-khoa": frozenset({"pdf"}),
     "tai-lieu-tham-khao": frozenset({"pdf"}),
-    "bai-giang": frozenset({"pdf"}) | MEDIA_FAMILIES,
+    "bai-giang": frozenset({"pdf"}) | MEDIA_FAMILIES | frozenset(PACKAGE_INGESTS),
     "ngan-hang-cau-hoi": frozenset({"pdf"}),
 }
 FAMILY_NAMES_VI = {"pdf": "PDF", "html": "HTML", "text": "văn bản thuần", "zip": "ZIP",
-                   "unknown": "không nhận ra", "mp4": "MP4", "mov": "MOV", "webm": "WebM", "mkv": "MKV",
+                   "unknown": "không nhận ra", "ooxml-pptx": "PowerPoint (PPTX)",
+                   "mp4": "MP4", "mov": "MOV", "webm": "WebM", "mkv": "MKV",
                    "avi": "AVI", "mp3": "MP3", "m4a": "M4A", "wav": "WAV", "ogg": "OGG", "flac": "FLAC"}
 
 #: Roles a re-run of ingest keeps (everything else it wrote before is replaced).
@@ -99,8 +106,12 @@ def run_ingest(ctx: JobContext) -> None:
         ctx.progress(5, "Đang lấy tệp")
         fetch_verified(ctx, original_key, original_sha, path)
         ctx.progress(15, "Đang kiểm tra loại tệp")
-        if _detected_family(path) in MEDIA_FAMILIES:
+        family = _detected_family(path)
+        if family in MEDIA_FAMILIES:
             ingest_media(ctx, path, workdir)
+            return
+        if family in PACKAGE_INGESTS:
+            PACKAGE_INGESTS[family](ctx, path, workdir)
             return
         extracted = extract_pdf(ctx, path, workdir)
         ctx.progress(90, "Đang lưu kết quả")

@@ -8,6 +8,7 @@ from flask import abort, url_for
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from repository.materials.lectures import scorm_as_dict, slides_as_dict
 from repository.materials.services import latest_job, material_files
 from repository.models import Material, MaterialFile, MaterialVersion
 from repository.permissions import can_see_unpublished, can_view_material
@@ -78,6 +79,12 @@ def document_as_dict(version: MaterialVersion | None) -> dict[str, Any]:
             "ocr_pages": list(meta.get("ocr_pages") or [])}
 
 
+def lecture_package_dicts(material: Material, version: MaterialVersion | None) -> dict[str, Any]:
+    """The API's "slides" of a deck and "scorm" of a package (absent for other files)."""
+    found = {"slides": slides_as_dict(version), "scorm": scorm_as_dict(material, version)}
+    return {key: value for key, value in found.items() if value is not None}
+
+
 def material_as_dict(session: Session, material: Material) -> dict[str, Any]:
     version_id = visible_version_id(material)
     version = session.get(MaterialVersion, version_id) if version_id else None
@@ -117,4 +124,5 @@ def material_as_dict(session: Session, material: Material) -> dict[str, Any]:
     media = media_as_dict(material, version, all_files)
     if media is not None:
         data["media"] = media
+    data.update(lecture_package_dicts(material, version))
     return data

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from repository.db import get_session
 from repository.materials.captions import CAPTION_LANGUAGES, attach_captions
 from repository.materials.delivery import serve_file, serve_media
+from repository.materials.lectures import deck_view, scorm_view
 from repository.materials.queries import get_visible_material, media_as_dict, visible_version_id
 from repository.materials.services import MaterialError, Upload, add_version, latest_job, material_files
 from repository.materials.uploads import handle_new_material
@@ -22,7 +23,7 @@ bp = Blueprint("materials", __name__)
 #: Roles of the files the media route serves (a lecture's streams, fallback, poster and captions).
 MEDIA_ROLES = ("hls", "mp4", "poster", "captions")
 #: What the upload inputs offer in the file picker (the server decides by content anyway).
-UPLOAD_ACCEPT = "application/pdf,.pdf,video/*,audio/*,.mp4,.webm,.mkv,.mov,.mp3,.m4a"
+UPLOAD_ACCEPT = "application/pdf,.pdf,video/*,audio/*,.mp4,.webm,.mkv,.mov,.mp3,.m4a,.pptx,.zip"
 #: States in which the owner may upload a new version.
 REVISABLE_STATES = frozenset({"draft", "changes_requested"})
 
@@ -70,6 +71,7 @@ def detail(material_id: int):
         original=next((f for f in files if f.role == "original"), None),
         thumbnail=next((f for f in files if f.role == "thumbnail"), None),
         media=media_as_dict(material, version, files), upload_accept=UPLOAD_ACCEPT,
+        deck=deck_view(material, version, files), scorm=scorm_view(material, version),
         caption_languages=CAPTION_LANGUAGES,
         job=latest_job(db, material.current_version_id) if unpublished_view else None,
         audit=audit, ref=current_reference(db), can_edit=can_edit_material(current_user, material),
