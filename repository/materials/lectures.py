@@ -6,8 +6,12 @@ from typing import Any
 
 from flask import url_for
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from repository.materials.scorm_data import attempt_as_dict
 from repository.materials.scorm_launch import IFRAME_SANDBOX, Grant, launch_url
+from repository.materials.scorm_models import ScormAttempt
 from repository.models import Material, MaterialFile, MaterialVersion
 
 
@@ -58,9 +62,16 @@ def scorm_view(material: Material, version: MaterialVersion | None) -> dict[str,
             "runtime_url": runtime, "sandbox": IFRAME_SANDBOX}
 
 
-def scorm_as_dict(material: Material, version: MaterialVersion | None) -> dict[str, Any] | None:
+def scorm_as_dict(session: Session, material: Material, version: MaterialVersion | None) -> dict[str, Any] | None:
+    """The API's "scorm": version, launch URL, items, and the current learner's stored progress per item."""
     view = scorm_view(material, version)
     if view is None:
         return None
+    progress = []
+    if current_user.is_authenticated:
+        progress = [attempt_as_dict(a) for a in session.scalars(
+            select(ScormAttempt).where(ScormAttempt.version_id == version.id,
+                                       ScormAttempt.user_id == current_user.id).order_by(ScormAttempt.id))]
     return {"version": view["version"], "launch_url": view["launch_url"],
-            "items": [{"id": i["id"], "title": i["title"], "url": i["url"]} for i in view["items"]]}
+            "items": [{"id": i["id"], "title": i["title"], "url": i["url"]} for i in view["items"]],
+            "progress": progress}

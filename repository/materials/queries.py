@@ -79,9 +79,10 @@ def document_as_dict(version: MaterialVersion | None) -> dict[str, Any]:
             "ocr_pages": list(meta.get("ocr_pages") or [])}
 
 
-def lecture_package_dicts(material: Material, version: MaterialVersion | None) -> dict[str, Any]:
+def lecture_package_dicts(session: Session, material: Material,
+                          version: MaterialVersion | None) -> dict[str, Any]:
     """The API's "slides" of a deck and "scorm" of a package (absent for other files)."""
-    found = {"slides": slides_as_dict(version), "scorm": scorm_as_dict(material, version)}
+    found = {"slides": slides_as_dict(version), "scorm": scorm_as_dict(session, material, version)}
     return {key: value for key, value in found.items() if value is not None}
 
 
@@ -124,5 +125,5 @@ def material_as_dict(session: Session, material: Material) -> dict[str, Any]:
     media = media_as_dict(material, version, all_files)
     if media is not None:
         data["media"] = media
-    data.update(lecture_package_dicts(material, version))
+    data.update(lecture_package_dicts(session, material, version))
     return data

@@ -194,3 +194,13 @@ def initial_state(version: str, attempt: ScormAttempt | None, learner_id: str, l
                  "cmi.total_time": f"PT{total:.2f}S", "cmi.launch_data": "",
                  "cmi.suspend_data": attempt.suspend_data if attempt else ""}
     return {**{k: v for k, v in stored.items() if not k.endswith(("exit", "session_time"))}, **state}
+
+
+def attempt_as_dict(attempt: ScormAttempt | None) -> dict[str, Any] | None:
+    if attempt is None:
+        return None
+    return {"sco": attempt.sco, "completion_status": attempt.completion_status,
+            "success_status": attempt.success_status, "score_raw": attempt.score_raw,
+            "score_min": attempt.score_min, "score_max": attempt.score_max, "score_scaled": attempt.score_scaled,
+            "location": attempt.location, "suspend_data": attempt.suspend_data,
+            "total_seconds": attempt.total_seconds, "updated_at": attempt.updated_at.isoformat()}

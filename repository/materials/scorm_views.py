@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from repository.db import get_session
 from repository.materials.queries import get_visible_material
-from repository.materials.scorm_data import RuntimeDataError, apply_values, initial_state
+from repository.materials.scorm_data import RuntimeDataError, apply_values, attempt_as_dict, initial_state
 from repository.materials.scorm_launch import (
     grant_learner,
     read_grant,
@@ -123,13 +123,3 @@ def _store(db, version: MaterialVersion, scorm_version: str, sco: str, values: A
             db.rollback()
             current_app.logger.info("scorm attempt of user %s inserted concurrently; retrying", current_user.id)
     raise RuntimeError("could not store the SCORM attempt")
-
-
-def attempt_as_dict(attempt: ScormAttempt | None) -> dict[str, Any] | None:
-    if attempt is None:
-        return None
-    return {"sco": attempt.sco, "completion_status": attempt.completion_status,
-            "success_status": attempt.success_status, "score_raw": attempt.score_raw,
-            "score_min": attempt.score_min, "score_max": attempt.score_max, "score_scaled": attempt.score_scaled,
-            "location": attempt.location, "suspend_data": attempt.suspend_data,
-            "total_seconds": attempt.total_seconds, "updated_at": attempt.updated_at.isoformat()}

@@ -134,6 +134,8 @@ def test_runtime_stores_completion_score_and_suspend_data_for_the_learner(app, c
     assert (attempt.score_raw, attempt.score_max, attempt.location) == (85.0, 100.0, "trang-3")
     assert attempt.suspend_data == "trang=3;đáp án=B" and attempt.total_seconds == 90.0
     assert attempt.values["cmi.interactions.0.result"] == "correct"
+    [progress] = client.get(f"/api/v1/materials/{material['id']}").json["scorm"]["progress"]
+    assert (progress["sco"], progress["completion_status"], progress["score_raw"]) == ("bai1", "passed", 85.0)
     # The next launch resumes with the stored data.
     head = client.get(frame_src(client.get(f"/materials/{material['id']}").get_data(as_text=True)))
     state = head.get_data(as_text=True)
