@@ -60,7 +60,7 @@ FAMILY_NAMES_VI = {"pdf": "PDF", "html": "HTML", "text": "văn bản thuần", "
 KEPT_ROLES = ("original", "captions")
 #: Content types of the files a media ingest stores, by suffix.
 MEDIA_CONTENT_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t", ".mp4": "video/mp4",
-                       ".m4a": "audio/mp4", ".jpg": "image/jpeg"}
+                       ".m4a": "audio/mp4", ".jpg": "image/jpeg", ".vtt": "text/vtt"}
 
 
 def sniff_for_kind(head_path: Path, kind: str) -> tuple[str, str]:
@@ -291,6 +291,8 @@ def _transcode_progress(ctx: JobContext) -> Callable[[float], None]:
 
 
 def media_role(relative: str) -> str:
+    if relative.startswith("thumbs/"):
+        return "thumbnails"
     if relative.endswith((".m3u8", ".ts")):
         return "hls"
     return "poster" if relative.endswith(".jpg") else "mp4"
@@ -329,6 +331,7 @@ def media_metadata(info: MediaInfo, result: TranscodeResult) -> dict[str, Any]:
             "height": info.height, "video_codec": info.video_codec, "audio_codec": info.audio_codec,
             "format": info.format_name, "master": result.master_playlist.name,
             "fallback": result.mp4.name, "poster": result.poster.name if result.poster else None,
+            "thumbnails": result.thumbnails.relative_to(result.out_dir).as_posix() if result.thumbnails else None,
             "renditions": result.variants}
 
 

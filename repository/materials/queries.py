@@ -54,7 +54,7 @@ def media_as_dict(material: Material, version: MaterialVersion | None,
     def url(name: str | None) -> str | None:
         return media_url(material.id, version.number, name) if name else None
     return {"kind": meta["kind"], "duration": meta["duration"], "hls": url(meta["master"]),
-            "mp4": url(meta["fallback"]), "poster": url(meta.get("poster")),
+            "mp4": url(meta["fallback"]), "poster": url(meta.get("poster")), "thumbnails": url(meta.get("thumbnails")),
             "renditions": [{"name": r["name"], "height": r["height"], "bandwidth": r["bandwidth"]}
                            for r in meta.get("renditions", [])],
             "captions": [{"lang": caption_language(f), "url": url(f.filename)}

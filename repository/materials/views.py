@@ -23,7 +23,7 @@ from repository.reference import current_reference
 bp = Blueprint("materials", __name__)
 
 #: Roles of the files the media route serves (a lecture's streams, fallback, poster and captions).
-MEDIA_ROLES = ("hls", "mp4", "poster", "captions")
+MEDIA_ROLES = ("hls", "mp4", "poster", "captions", "thumbnails")
 #: What the upload inputs offer in the file picker (the server decides by content anyway).
 UPLOAD_ACCEPT = "application/pdf,.pdf,video/*,audio/*,.mp4,.webm,.mkv,.mov,.mp3,.m4a,.pptx,.zip"
 #: hls.js inside the static folder, installed by npm at setup (never committed).

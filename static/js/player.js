@@ -43,6 +43,33 @@
     hls.attachMedia(player);
   }
   attachHls();
+
+  // The thumbnail strip: over the bottom of the player (where the timeline is) show the frame of that moment.
+  var thumbs = document.getElementById("thumbs-track");
+  var preview = document.getElementById("seek-preview");
+  if (thumbs && preview) {
+    thumbs.track.mode = "hidden";
+    player.addEventListener("mousemove", function (event) {
+      var box = player.getBoundingClientRect();
+      var cues = thumbs.track.cues;
+      if (!cues || !isFinite(player.duration) || box.bottom - event.clientY > 48) { preview.hidden = true; return; }
+      var at = Math.max(0, Math.min(1, (event.clientX - box.left) / box.width)) * player.duration;
+      var cue = null;
+      for (var i = 0; i < cues.length; i += 1) {
+        if (cues[i].startTime <= at && at < cues[i].endTime) { cue = cues[i]; break; }
+      }
+      var match = cue && /^([^#]+)#xywh=(\d+),(\d+),(\d+),(\d+)$/.exec(cue.text.trim());
+      if (!match) { preview.hidden = true; return; }
+      preview.style.backgroundImage = "url(\"" + new URL(match[1], thumbs.src).href + "\")";
+      preview.style.backgroundPosition = "-" + match[2] + "px -" + match[3] + "px";
+      preview.style.width = match[4] + "px";
+      preview.style.height = match[5] + "px";
+      preview.style.left = Math.max(0, Math.min(box.width - match[4], event.clientX - box.left - match[4] / 2)) + "px";
+      preview.dataset.time = String(Math.floor(cue.startTime));
+      preview.hidden = false;
+    });
+    player.addEventListener("mouseleave", function () { preview.hidden = true; });
+  }
   var key = player.dataset.resumeKey;
   var lastSaved = 0;
 

@@ -110,6 +110,16 @@ def test_published_lecture_plays_and_resumes(portal, tmp_path):
             page.wait_for_function("() => document.getElementById('lecture-player').dataset.level === '234'",
                                    timeout=20_000)
             assert page.locator("#quality-current").inner_text() == "234p"
+            # The thumbnail strip: over the timeline, the preview shows the sprite tile of that moment.
+            box = player.bounding_box()
+            page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] - 20)
+            preview = page.locator("#seek-preview")
+            preview.wait_for(state="visible", timeout=10_000)
+            assert preview.get_attribute("data-time") == "6"  # 12 s clip, a thumbnail every 2 s
+            style = preview.evaluate("el => [el.style.backgroundImage, el.style.backgroundPosition, el.style.width]")
+            assert "/thumbs/sprite-001.jpg" in style[0] and style[1:] == ["-480px 0px", "160px"]
+            page.mouse.move(box["x"] + 5, box["y"] + 5)
+            preview.wait_for(state="hidden")
             # Keyboard: focus the player, pause with "k"; the position is kept for the next visit.
             player.focus()
             player.press("k")
