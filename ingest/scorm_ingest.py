@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy import delete
 
-from ingest.archive_safety import PackageError
-from ingest.deck_ingest import KEPT_ROLES
+from ingest.archive_safety import PackageError, open_archive
+from ingest.deck_ingest import KEPT_ROLES, ingest_deck
 from ingest.derived_files import DerivedFile, delete_blobs, store_derived
-from ingest.scorm import ScormItem, ScormPackage, extract_scorm
+from ingest.scorm import MANIFEST, ScormItem, ScormPackage, extract_scorm
+from ingest.slides import CONTENT_TYPES_PART
 from repository.jobs import JobContext, JobFailed
 from repository.materials.uploads import TITLE_FROM_FILE
 from repository.models import Material, MaterialFile, MaterialVersion, PageText
@@ -34,8 +35,13 @@ def content_type_of(name: str) -> str:
 
 
 def ingest_scorm(ctx: JobContext, path: Path, workdir: Path) -> None:
+    """A ZIP upload: a SCORM package, or an Office document whose [Content_Types].xml sits past the bytes
+    the upload sniffer saw (then it goes to the deck ingest, which names what it really is)."""
     staging = workdir / "package"
     try:
+        if is_office_package(path):
+            ingest_deck(ctx, path, workdir)
+            return
         package = extract_scorm(path, staging)
     except PackageError as exc:
         raise JobFailed(exc.message_vi, exc.message_en) from exc
@@ -48,6 +54,12 @@ def ingest_scorm(ctx: JobContext, path: Path, workdir: Path) -> None:
     except BaseException:
         delete_blobs(storage, files)
         raise
+
+
+def is_office_package(path: Path) -> bool:
+    with open_archive(path) as archive:
+        return archive.has_file(CONTENT_TYPES_PART) and not any(
+            name.endswith(MANIFEST) for name in archive.file_names)
 
 
 def package_files(staging: Path, package: ScormPackage, version_id: int) -> list[DerivedFile]:

@@ -158,3 +158,17 @@ def test_the_upload_form_offers_decks(client, tokens):
     csrf_from(client, "/materials/new")
     html = client.get("/materials/new").get_data(as_text=True)
     assert ".pptx" in html and "PowerPoint (PPTX)" in html
+
+
+def test_deck_whose_content_types_come_late_is_still_a_deck(client, tokens, without_libreoffice):
+    """The upload sniffer sees 8 KB and takes such a deck for a plain ZIP; ingest reads the whole archive."""
+    source = zipfile.ZipFile(io.BytesIO(lesson_deck()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as reordered:
+        names = sorted(source.namelist(), key=lambda n: (n == "[Content_Types].xml", n))
+        reordered.writestr("docProps/thumbnail.jpeg", bytes(range(256)) * 64)  # 16 KB first
+        for name in names:
+            if name != "docProps/thumbnail.jpeg":
+                reordered.writestr(name, source.read(name))
+    material = ingested(client, tokens, buffer.getvalue())
+    assert material["pages"] == 3 and material["title"] == "Bài 15. Định luật 2 Newton"
