@@ -11,6 +11,7 @@ import pytest
 
 from review.config import DEFAULT_CRITERIA
 from tests.browser.portal import PASSWORD, running_portal
+from tests.conftest import corpus_dir
 from tests.scorm.packages import package_12
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is installed by the test command")
@@ -32,10 +33,11 @@ def _api(p, base: str, token: str):
     return p.request.new_context(base_url=base, extra_http_headers={"Authorization": f"Bearer {token}"})
 
 
-def _publish_package(p, base: str, tokens: dict[str, str]) -> int:
+def _publish_package(p, base: str, tokens: dict[str, str], package: bytes | None = None,
+                     name: str = "phan-so.zip") -> int:
     teacher, reviewer = _api(p, base, tokens["gv"]), _api(p, base, tokens["td"])
     created = teacher.post("/api/v1/materials", multipart={
-        **METADATA, "file": {"name": "phan-so.zip", "mimeType": "application/zip", "buffer": package_12()}})
+        **METADATA, "file": {"name": name, "mimeType": "application/zip", "buffer": package or package_12()}})
     assert created.status == 201, created.text()
     material_id, job_id = created.json()["id"], created.json()["job_id"]
     deadline = time.monotonic() + 60
@@ -94,5 +96,34 @@ def test_student_progress_is_stored_and_resumed(portal):
             frame.locator("#out").filter(has_text="committed").wait_for(timeout=20_000)
             assert frame.locator("body").get_attribute("data-entry") == "resume"
             assert frame.locator("body").get_attribute("data-suspend") == "trang=3;đáp án=B"
+        finally:
+            browser.close()
+
+
+def test_real_multi_sco_package_plays_with_its_styles_images_and_contents(portal):
+    """Rustici's golf sample (SCORM 1.2, one file per SCO, corpus): scripts, @import-ed CSS and images all load
+    under the package CSP, and the contents list opens each SCO in the sandboxed frame."""
+    base, tokens = portal
+    golf = corpus_dir("scorm") / "golf_scorm12_multisco_onefilepersco.zip"
+    with playwright_api.sync_playwright() as p:
+        material_id = _publish_package(p, base, tokens, golf.read_bytes(), "golf.zip")
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        try:
+            page = browser.new_context(locale="vi-VN").new_page()  # a visitor: plays, stores nothing
+            page.goto(f"{base}/materials/{material_id}")
+            assert page.locator("#scorm-status").inner_text() == "Đăng nhập để lưu kết quả học tập."
+            frame = page.frame_locator("#scorm-frame")
+            assert frame.locator("h1").inner_text() == "Play of the game"
+            image = frame.locator("#golfimg")
+            image.wait_for()
+            width = image.evaluate("img => img.complete ? img.naturalWidth : new Promise(done => {"
+                                   " img.onload = () => done(img.naturalWidth); img.onerror = () => done(0); })")
+            assert width > 0
+            assert image.evaluate("img => getComputedStyle(img).width") == "300px"  # from ../shared/style.css
+            assert frame.locator("#attribution").count() == 1  # written by ../shared/contentfunctions.js
+            assert frame.locator("body").evaluate("() => typeof window.API.LMSInitialize") == "function"
+            page.get_by_role("link", name="Par", exact=True).click()
+            frame.locator("h1").filter(has_text="Par").wait_for()
         finally:
             browser.close()
