@@ -15,6 +15,7 @@ from typing import Any
 from repository.materials.scorm_models import ScormAttempt
 
 MAX_VALUES = 2000  # elements of one attempt (interactions and objectives included)
+MAX_VALUE_CHARS = 1_000_000  # characters of those elements together (names and values)
 
 
 class RuntimeDataError(ValueError):
@@ -153,6 +154,8 @@ def apply_values(attempt: ScormAttempt, version: str, values: dict[str, Any], fi
         extra.pop(time_name, None)
     if len(extra) > MAX_VALUES:
         raise RuntimeDataError(f"Gói SCORM ghi quá {MAX_VALUES} phần tử dữ liệu.")
+    if sum(len(name) + len(value) for name, value in extra.items()) > MAX_VALUE_CHARS:
+        raise RuntimeDataError("Dữ liệu tương tác của gói SCORM vượt quá 1.000.000 ký tự.")
     attempt.values = extra
 
 

@@ -176,6 +176,29 @@ def test_bad_runtime_values_are_refused_and_change_nothing(app, client, tokens, 
     assert unknown.status_code == 400 and unknown.json["error"]["code"] == "unknown_sco"
 
 
+def test_runtime_data_of_one_attempt_is_bounded(app, client, tokens):
+    from repository.materials.scorm_data import MAX_VALUES
+
+    material = ingested(client, tokens, package_12())
+    publish(client, tokens, material["id"])
+    login(client, "student")
+    csrf = csrf_from(client, "/account")
+
+    def responses(numbers: range, text: str) -> dict[str, str]:
+        return {f"cmi.interactions.{n}.student_response": text for n in numbers}
+    for numbers in (range(750), range(750, 1500)):  # two commits of ~330 kB: 1500 elements, ~660k characters
+        assert runtime(client, material["id"], {"sco": "bai1", "values": responses(numbers, "x" * 400)},
+                       csrf).status_code == 200
+    too_many = {f"cmi.interactions.{n}.result": "wrong" for n in range(1500, 1500 + MAX_VALUES)}
+    refused = runtime(client, material["id"], {"sco": "bai1", "values": too_many}, csrf)
+    assert refused.status_code == 400 and str(MAX_VALUES) in refused.json["error"]["message"]
+    too_long = responses(range(1500, 1800), "y" * 1500)  # 300 more elements, ~460k more characters
+    refused = runtime(client, material["id"], {"sco": "bai1", "values": too_long}, csrf)
+    assert refused.status_code == 400 and "1.000.000" in refused.json["error"]["message"]
+    [attempt] = attempts(app)
+    assert len(attempt.values) == 1500  # the refused commits stored nothing
+
+
 def test_scorm_2004_items_each_keep_their_own_data(app, client, tokens):
     material = ingested(client, tokens, package_2004())
     assert material["scorm"]["version"] == "2004"
