@@ -195,3 +195,22 @@ def test_captions_are_sanitised_played_and_searchable(app, client, tokens, clips
     assert b"<script" not in vtt.data and b"<font" not in vtt.data and "Khối lượng".encode() in vtt.data
     hits = client.get("/api/v1/search", query_string={"q": "khoi luong quan tinh"}).json["hits"]
     assert [h["id"] for h in hits] == [material_id]
+
+
+def test_player_page_uses_hls_js_when_installed_and_keeps_the_native_sources(app, client, tokens, clips,
+                                                                             monkeypatch):
+    import repository.materials.views as material_views
+
+    created = upload(client, tokens["teacher"], clips["video"].read_bytes(), "bai-15.mp4")
+    publish(client, tokens, created.json["id"])
+    page_url = f"/materials/{created.json['id']}"
+    hls_js = Path(app.static_folder) / material_views.HLS_JS
+    html = client.get(page_url).get_data(as_text=True)
+    sources = re.findall(r'<source src="([^"]+)" type="([^"]+)">', html)
+    assert [t for _, t in sources] == ["application/vnd.apple.mpegurl", "video/mp4"]  # native HLS, then MP4
+    assert ('src="/static/node_modules/hls.js/dist/hls.min.js"' in html) == hls_js.is_file()
+    assert 'id="quality-menu"' in html and 'data-hls="' in html
+    monkeypatch.setattr(material_views, "HLS_JS", "node_modules/hls.js/dist/absent.js")
+    without = client.get(page_url).get_data(as_text=True)
+    assert "hls.js/dist" not in without
+    assert re.findall(r'<source src="([^"]+)" type="([^"]+)">', without) == sources
