@@ -116,8 +116,11 @@ def test_unpublished_deck_pages_are_hidden_from_students(client, tokens, without
 
 
 @pytest.mark.parametrize("name", ["pptx_test_slides.pptx", "pptx_ph-populated-placeholders.pptx",
-                                  "pptx_prs-notes.pptx", "pptx_tbl-cell.pptx", "pptx_shp-groupshape.pptx"])
+                                  "pptx_prs-notes.pptx", "pptx_tbl-cell.pptx", "pptx_shp-groupshape.pptx",
+                                  "pptx_cht-charts.pptx", "pptx_shp-movie-props.pptx", "pptx_missing_rels_item.pptx",
+                                  "pptx_no-core-props.pptx", "pptx_minimal.pptx", "pptx_no-slides.pptx"])
 def test_corpus_decks_become_lectures(client, tokens, decks, name, without_libreoffice):
+    """Every deck of the corpus, the empty ones included."""
     from ingest.slides import inspect_deck
 
     expected = inspect_deck(decks / name)
@@ -172,3 +175,18 @@ def test_deck_whose_content_types_come_late_is_still_a_deck(client, tokens, with
                 reordered.writestr(name, source.read(name))
     material = ingested(client, tokens, buffer.getvalue())
     assert material["pages"] == 3 and material["title"] == "Bài 15. Định luật 2 Newton"
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_a_corpus_deck_with_a_movie_renders_one_pdf_page_per_slide(client, tokens, decks):
+    """A real deck with an embedded movie, rendered by the real LibreOffice through the ingest job."""
+    from pypdf import PdfReader
+
+    from ingest.slides import inspect_deck
+
+    name = "pptx_shp-movie-props.pptx"
+    material = ingested(client, tokens, (decks / name).read_bytes(), title="Phim")
+    html = client.get(f"/materials/{material['id']}", headers=bearer(tokens["teacher"])).get_data(as_text=True)
+    src = html.split('<iframe id="pdf-viewer"', 1)[1].split('src="', 1)[1].split('"', 1)[0]
+    pdf = client.get(src, headers=bearer(tokens["teacher"]))
+    assert len(PdfReader(io.BytesIO(pdf.data)).pages) == inspect_deck(decks / name).slide_count
