@@ -13,6 +13,7 @@
     var body = JSON.stringify({sco: message.sco, values: message.values, finish: !!message.finish});
     return fetch(box.dataset.runtimeUrl, {
       method: "POST", credentials: "same-origin", body: body,
+      keepalive: body.length < 60000,  // a commit sent as the page closes still arrives (keepalive caps at 64 kB)
       headers: {"Content-Type": "application/json", "X-CSRFToken": box.dataset.csrf}
     }).then(function (response) {
       return response.json().then(function (data) {
