@@ -19,6 +19,7 @@ from flask import Response, current_app, request, send_file, url_for
 from flask_login import AnonymousUserMixin
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import escape
+from sqlalchemy.orm import Session
 
 from repository.models import MaterialFile, User
 
@@ -67,7 +68,7 @@ def launch_url(grant: Grant, href: str) -> str:
     return url_for("scorm.package_file", token=make_grant(grant), name=path) + (f"?{query}" if query else "")
 
 
-def grant_learner(session, grant: Grant) -> User | AnonymousUserMixin | None:
+def grant_learner(session: Session, grant: Grant) -> User | AnonymousUserMixin | None:
     """The learner the grant was made for, if still signed in with the same session version; None if the
     grant is stale (password changed, account disabled, "log out everywhere")."""
     if not grant.user:

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from repository.db import get_session
 from repository.materials.queries import get_visible_material
@@ -102,7 +103,8 @@ def runtime(material_id: int, version_number: int):
     return jsonify({"saved": True, "attempt": attempt_as_dict(attempt)})
 
 
-def _store(db, version: MaterialVersion, scorm_version: str, sco: str, values: Any, finish: bool) -> ScormAttempt:
+def _store(db: Session, version: MaterialVersion, scorm_version: str, sco: str, values: Any,
+           finish: bool) -> ScormAttempt:
     """Apply and commit; a concurrent first commit of the same learner wins the insert, and this one then
     applies its values on top of that row."""
     for _try in range(2):
