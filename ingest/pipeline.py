@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from ingest.deck_ingest import ingest_deck
 from ingest.detect import DetectedType, detect_type
 from ingest.docx_doc import DocxLimits, convert_to_pdf, find_soffice, inspect_docx, locate_headings
 from ingest.errors import IngestError
@@ -29,6 +30,7 @@ from ingest.media import (
 )
 from ingest.ocr import OcrSettings, ocr_pages, page_needs_ocr
 from ingest.pdf import PdfInfo, PdfLimits, inspect_pdf, render_thumbnail
+from ingest.scorm_ingest import ingest_scorm
 from repository.config import ConfigError, Settings
 from repository.jobs import JobContext, JobFailed
 from repository.materials.services import MaterialError
@@ -39,22 +41,27 @@ log = logging.getLogger(__name__)
 #: Detected families that are video or audio lectures (probed and transcoded by ffmpeg).
 MEDIA_FAMILIES = frozenset({"mp4", "mov", "webm", "mkv", "avi", "mp3", "m4a", "wav", "ogg", "flac"})
 
+#: E-lecture packages by detected family: a PowerPoint deck, or a ZIP that must be a SCORM package.
+PACKAGE_INGESTS: dict[str, Callable[[JobContext, Path, Path], None]] = {"ooxml-pptx": ingest_deck,
+                                                                       "zip": ingest_scorm}
+
 #: Which detected file families each kind of material accepts. Later kinds of input add rows here.
 ACCEPTED_FAMILIES: dict[str, frozenset[str]] = {
     "sach-giao-khoa": frozenset({"pdf", "ooxml-docx"}),
     "tai-lieu-tham-khao": frozenset({"pdf", "ooxml-docx"}),
-    "bai-giang": frozenset({"pdf", "ooxml-docx"}) | MEDIA_FAMILIES,
+    "bai-giang": frozenset({"pdf", "ooxml-docx"}) | MEDIA_FAMILIES | frozenset(PACKAGE_INGESTS),
     "ngan-hang-cau-hoi": frozenset({"pdf"}),
 }
 FAMILY_NAMES_VI = {"pdf": "PDF", "ooxml-docx": "Word (DOCX)", "html": "HTML", "text": "văn bản thuần", "zip": "ZIP",
-                   "unknown": "không nhận ra", "mp4": "MP4", "mov": "MOV", "webm": "WebM", "mkv": "MKV",
+                   "unknown": "không nhận ra", "ooxml-pptx": "PowerPoint (PPTX)",
+                   "mp4": "MP4", "mov": "MOV", "webm": "WebM", "mkv": "MKV",
                    "avi": "AVI", "mp3": "MP3", "m4a": "M4A", "wav": "WAV", "ogg": "OGG", "flac": "FLAC"}
 
 #: Roles a re-run of ingest keeps (everything else it wrote before is replaced).
 KEPT_ROLES = ("original", "captions")
 #: Content types of the files a media ingest stores, by suffix.
 MEDIA_CONTENT_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t", ".mp4": "video/mp4",
-                       ".m4a": "audio/mp4", ".jpg": "image/jpeg"}
+                       ".m4a": "audio/mp4", ".jpg": "image/jpeg", ".vtt": "text/vtt"}
 
 
 def sniff_for_kind(head_path: Path, kind: str) -> tuple[str, str]:
@@ -106,6 +113,9 @@ def run_ingest(ctx: JobContext) -> None:
         family = _detected_family(path)
         if family in MEDIA_FAMILIES:
             ingest_media(ctx, path, workdir)
+            return
+        if family in PACKAGE_INGESTS:
+            PACKAGE_INGESTS[family](ctx, path, workdir)
             return
         extracted = extract_docx(ctx, path, workdir) if family == "ooxml-docx" else extract_pdf(ctx, path, workdir)
         ctx.progress(90, "Đang lưu kết quả")
@@ -322,6 +332,8 @@ def _transcode_progress(ctx: JobContext) -> Callable[[float], None]:
 
 
 def media_role(relative: str) -> str:
+    if relative.startswith("thumbs/"):
+        return "thumbnails"
     if relative.endswith((".m3u8", ".ts")):
         return "hls"
     return "poster" if relative.endswith(".jpg") else "mp4"
@@ -360,6 +372,7 @@ def media_metadata(info: MediaInfo, result: TranscodeResult) -> dict[str, Any]:
             "height": info.height, "video_codec": info.video_codec, "audio_codec": info.audio_codec,
             "format": info.format_name, "master": result.master_playlist.name,
             "fallback": result.mp4.name, "poster": result.poster.name if result.poster else None,
+            "thumbnails": result.thumbnails.relative_to(result.out_dir).as_posix() if result.thumbnails else None,
             "renditions": result.variants}
 
 

@@ -90,11 +90,12 @@ def inspect_deck(path: Path, limits: ArchiveLimits = DEFAULT_LIMITS) -> DeckInfo
 
 
 def render_deck_pdf(path: Path, out_dir: Path, timeout_s: float = 120,
-                    limits: ArchiveLimits = DEFAULT_LIMITS) -> Path | None:
-    """Render the deck to `out_dir/<stem>.pdf` with headless LibreOffice, or return None when LibreOffice
-    is not installed (the caller then shows the text outline). Raises PackageError when the deck is
-    refused or the conversion fails or times out. The PDF appears atomically: never half-written."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+                    limits: ArchiveLimits = DEFAULT_LIMITS, soffice: str | None = None) -> Path | None:
+    """Render the deck to `out_dir/<stem>.pdf` with headless LibreOffice (`soffice`, else found on PATH),
+    or return None when LibreOffice is not installed (the caller then shows the text outline). Raises
+    PackageError when the deck is refused or the conversion fails or times out. The PDF appears
+    atomically: never half-written."""
+    soffice = soffice or shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         log.info("LibreOffice not on PATH; no PDF preview for %s", path.name)
         return None

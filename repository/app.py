@@ -133,6 +133,7 @@ def _register_domains(app: Flask) -> None:
     from repository.auth.views import bp as auth_bp
     from repository.auth.views import register_login_loaders
     from repository.banks.registration import register as register_banks
+    from repository.materials.scorm_views import bp as scorm_bp
     from repository.materials.views import bp as materials_bp
     from repository.papers.registration import register as register_papers
     from repository.textbooks.registration import register as register_textbooks
@@ -140,7 +141,7 @@ def _register_domains(app: Flask) -> None:
     from search.registration import register as register_search
 
     register_login_loaders(login_manager)
-    for blueprint in (auth_bp, materials_bp, admin_bp, api_bp):
+    for blueprint in (auth_bp, materials_bp, scorm_bp, admin_bp, api_bp):
         app.register_blueprint(blueprint)
     register_ingest(app)
     register_review(app)

@@ -31,6 +31,7 @@ SYSTEM_NEEDS = {
     "pdftotext": "poppler-utils",
     "pdftoppm": "poppler-utils",
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf": "fonts-dejavu-core",
+    "npm": "npm",
 }
 TEST_NEEDS = {"chromium": "chromium"}
 
@@ -89,6 +90,18 @@ def ensure_virtualenv(extras: str, *, also_fine: tuple[str, ...] = ()) -> None:
     stamp.write_text(digest)
 
 
+def ensure_static_packages() -> None:
+    """Install the third-party front-end code (static/package.json: hls.js) with npm when node_modules is
+    missing or older than the lock file. It is served from /static/node_modules and never committed."""
+    static = ROOT / "static"
+    lock, installed = static / "package-lock.json", static / "node_modules" / ".package-lock.json"
+    if installed.exists() and (not lock.exists() or installed.stat().st_mtime >= lock.stat().st_mtime):
+        return
+    say("installing front-end packages (npm)")
+    command = "ci" if lock.exists() else "install"
+    subprocess.run(["npm", command, "--no-audit", "--no-fund", "--omit=dev"], check=True, cwd=static)
+
+
 def hoclieu(*args: str) -> None:
     subprocess.run([str(BIN / "hoclieu"), *args], check=True, cwd=ROOT)
 
@@ -101,6 +114,7 @@ def run(argv: list[str]) -> None:
         argv = argv[:at] + argv[at + 2:]
     ensure_system_packages(SYSTEM_NEEDS)
     ensure_virtualenv("", also_fine=("[test]",))
+    ensure_static_packages()
     hoclieu("db", "upgrade")
     hoclieu("demo", "load", "--lessons", lessons)
     os.chdir(ROOT)
@@ -110,6 +124,7 @@ def run(argv: list[str]) -> None:
 def test(argv: list[str]) -> None:
     ensure_system_packages({**SYSTEM_NEEDS, **TEST_NEEDS})
     ensure_virtualenv("[test]")
+    ensure_static_packages()
     os.chdir(ROOT)
     say("ruff check")
     subprocess.run([str(BIN / "ruff"), "check", "."], check=True)

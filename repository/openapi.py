@@ -223,7 +223,18 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                     "files": {"type": "array", "items": {"type": "object", "properties": {
                         "name": {"type": "string"}, "size": {"type": "integer"}, "sha256": {"type": "string"},
                         "content_type": {"type": "string"}, "url": {"type": "string"}}}},
-                    "versions": {"type": "array", "items": {"type": "object"}}}},
+                    "versions": {"type": "array", "items": {"type": "object"}},
+                    "media": {"type": "object", "description": "video and audio lectures: duration, hls, mp4, "
+                              "poster, thumbnails (WebVTT of sprite tiles), renditions, captions"},
+                    "slides": {"type": "array", "description": "slide decks: one entry per slide",
+                               "items": {"type": "object", "properties": {
+                                   "number": {"type": "integer"}, "title": {"type": "string"},
+                                   "text": {"type": "string"}, "notes": {"type": "string"}}}},
+                    "scorm": {"type": "object", "description": "SCORM packages: launch URLs carry a grant for the "
+                              "caller; progress is the caller's stored runtime data per item",
+                              "properties": {"version": {"enum": ["1.2", "2004"]}, "launch_url": {"type": "string"},
+                                             "items": {"type": "array", "items": {"type": "object"}},
+                                             "progress": {"type": "array", "items": {"type": "object"}}}}}},
                 "ImportReport": {"type": "object", "properties": {
                     "found": {"type": "integer"}, "imported": {"type": "integer"},
                     "format": {"type": "string"}, "mode": {"type": "string"},

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import re
 import shutil
@@ -43,6 +44,13 @@ SEGMENT_SECONDS = 6
 GOP_SECONDS = 2
 MASTER_PLAYLIST = "master.m3u8"
 POSTER = "poster.jpg"
+#: The seek bar's thumbnail strip: sprite sheets of TILE x TILE thumbnails THUMB_WIDTH wide, and a WebVTT file
+#: whose cues point at each thumbnail (``sprite-001.jpg#xywh=x,y,w,h``), made in the same ffmpeg pass.
+THUMBS_DIR = "thumbs"
+THUMBS_VTT = "thumbs/thumbnails.vtt"
+THUMB_WIDTH = 160
+TILE = 10
+MAX_THUMBS = 300
 # Output ending this much before the probed duration means the source was cut short.
 TRUNCATION_TOLERANCE_S = 2.0
 TRUNCATION_TOLERANCE_RATIO = 0.1
@@ -58,6 +66,8 @@ class TranscodeResult:
     mp4: Path
     poster: Path | None
     variants: list[dict[str, Any]] = field(default_factory=list)
+    #: The thumbnail strip's WebVTT file (None for audio lectures).
+    thumbnails: Path | None = None
 
 
 def transcode_to_hls(
@@ -82,10 +92,14 @@ def transcode_to_hls(
     try:
         for rendition in renditions:
             (work / rendition.name).mkdir()
+        if info.kind == "video":
+            (work / THUMBS_DIR).mkdir()
         argv = build_command(src, info, renditions, limits, fallback, segment_seconds)
         out_time = _run_ffmpeg(argv, work, src, info.duration, limits, progress)
         _check_complete(src, info, out_time)
         variants = _write_master_playlist(work, info, renditions)
+        if info.kind == "video":
+            write_thumbnail_cues(work, info)
         _publish(work, out_dir)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -93,9 +107,10 @@ def transcode_to_hls(
     if progress is not None:
         progress(1.0)
     log.info("transcoded %s into %d variants at %s", src, len(variants), out_dir)
-    poster = out_dir / POSTER
+    poster, thumbnails = out_dir / POSTER, out_dir / THUMBS_VTT
     return TranscodeResult(out_dir, out_dir / MASTER_PLAYLIST, out_dir / fallback,
-                           poster if poster.is_file() else None, variants)
+                           poster if poster.is_file() else None, variants,
+                           thumbnails if thumbnails.is_file() else None)
 
 
 def build_command(src: Path, info: MediaInfo, renditions: list[Rendition], limits: MediaLimits,
@@ -106,7 +121,11 @@ def build_command(src: Path, info: MediaInfo, renditions: list[Rendition], limit
             *hardened_input_args(limits, info.demuxer), "-i", input_url(src),
             "-filter_complex", _filter_graph(info, renditions)]
     if info.kind == "video":
-        argv += ["-map", "[poster]", "-frames:v", "1", "-q:v", "3", "-map_metadata", "-1", POSTER]
+        argv += ["-map", "[poster]", "-frames:v", "1", "-q:v", "3", "-map_metadata", "-1", POSTER,
+                 # Sheets 1 ms apart: a sheet's own time span (a hundred thumbnails) would pass for progress.
+                 "-map", "[thumbs]", "-q:v", "5", "-fps_mode", "passthrough", "-r", "1000", "-map_metadata", "-1",
+                 "-f", "image2",
+                 f"{THUMBS_DIR}/sprite-%03d.jpg"]
     fallback_at = _fallback_index(renditions)
     video_count = 0
     for index, rendition in enumerate(renditions):
@@ -143,7 +162,9 @@ def _filter_graph(info: MediaInfo, renditions: list[Rendition]) -> str:
         fps = output_frame_rate(info.frame_rate)
         labels = "".join(f"[v{i}]" for i in range(len(video)))
         chains.append(f"[0:{info.video_stream}]fps={fps:.6f},format=yuv420p,"
-                      f"split={len(video) + 1}{labels}[vp]")
+                      f"split={len(video) + 2}{labels}[vp][vt]")
+        chains.append(f"[vt]fps=1/{thumb_interval(info.duration)},"
+                      f"scale={THUMB_WIDTH}:{thumb_height(info)},setsar=1,tile={TILE}x{TILE},settb=1/1000,setpts=N[thumbs]")
         chains += [f"[v{i}]scale={r.width}:{r.height},setsar=1[ov{i}]" for i, r in enumerate(video)]
         top = max(video, key=lambda r: r.height or 0)
         at = min(info.duration * 0.1, 10.0)
@@ -154,6 +175,36 @@ def _filter_graph(info: MediaInfo, renditions: list[Rendition]) -> str:
         downmix = ",aformat=channel_layouts=stereo" if (info.audio_channels or 0) > 2 else ""
         chains.append(f"[0:{info.audio_stream}]aresample=48000{downmix},asplit={len(renditions)}{labels}")
     return ";".join(chains)
+
+
+def thumb_interval(duration: float) -> int:
+    """Seconds between thumbnails: every 2 s for short clips, at most MAX_THUMBS over a long lecture."""
+    return max(2, math.ceil(duration / MAX_THUMBS))
+
+
+def thumb_height(info: MediaInfo) -> int:
+    """Even height of a THUMB_WIDTH-wide thumbnail with the source's aspect ratio."""
+    return max(2, round(THUMB_WIDTH * (info.height or 9) / (info.width or 16) / 2) * 2)
+
+
+def write_thumbnail_cues(work: Path, info: MediaInfo) -> None:
+    """One cue per thumbnail the sprite sheets hold, pointing at its tile (media fragment xywh)."""
+    interval, height = thumb_interval(info.duration), thumb_height(info)
+    sheets = sorted((work / THUMBS_DIR).glob("sprite-*.jpg"))
+    count = min(math.ceil(info.duration / interval), len(sheets) * TILE * TILE)
+    lines = ["WEBVTT", ""]
+    for index in range(count):
+        start, end = index * interval, min((index + 1) * interval, info.duration)
+        sheet, cell = divmod(index, TILE * TILE)
+        x, y = cell % TILE * THUMB_WIDTH, cell // TILE * height
+        lines += [f"{_vtt_time(start)} --> {_vtt_time(end)}",
+                  f"{sheets[sheet].name}#xywh={x},{y},{THUMB_WIDTH},{height}", ""]
+    (work / THUMBS_VTT).write_text("\n".join(lines), encoding="utf-8")
+
+
+def _vtt_time(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    return f"{millis // 3_600_000:02d}:{millis // 60_000 % 60:02d}:{millis // 1000 % 60:02d}.{millis % 1000:03d}"
 
 
 def _fallback_index(renditions: list[Rendition]) -> int:

@@ -8,6 +8,7 @@ from flask import abort, url_for
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from repository.materials.lectures import scorm_as_dict, slides_as_dict
 from repository.materials.services import latest_job, material_files
 from repository.models import Material, MaterialFile, MaterialVersion
 from repository.permissions import can_see_unpublished, can_view_material
@@ -53,7 +54,7 @@ def media_as_dict(material: Material, version: MaterialVersion | None,
     def url(name: str | None) -> str | None:
         return media_url(material.id, version.number, name) if name else None
     return {"kind": meta["kind"], "duration": meta["duration"], "hls": url(meta["master"]),
-            "mp4": url(meta["fallback"]), "poster": url(meta.get("poster")),
+            "mp4": url(meta["fallback"]), "poster": url(meta.get("poster")), "thumbnails": url(meta.get("thumbnails")),
             "renditions": [{"name": r["name"], "height": r["height"], "bandwidth": r["bandwidth"]}
                            for r in meta.get("renditions", [])],
             "captions": [{"lang": caption_language(f), "url": url(f.filename)}
@@ -80,6 +81,13 @@ def document_as_dict(version: MaterialVersion | None) -> dict[str, Any]:
     return {"chapters": chapters_from_outline(meta.get("outline") or [], version.page_count if version else None),
             "ocr_pages": list(meta.get("ocr_pages") or []), "has_text": meta.get("has_text"),
             "source_format": meta.get("source_format")}
+
+
+def lecture_package_dicts(session: Session, material: Material,
+                          version: MaterialVersion | None) -> dict[str, Any]:
+    """The API's "slides" of a deck and "scorm" of a package (absent for other files)."""
+    found = {"slides": slides_as_dict(version), "scorm": scorm_as_dict(session, material, version)}
+    return {key: value for key, value in found.items() if value is not None}
 
 
 def material_as_dict(session: Session, material: Material) -> dict[str, Any]:
@@ -124,4 +132,5 @@ def material_as_dict(session: Session, material: Material) -> dict[str, Any]:
     media = media_as_dict(material, version, all_files)
     if media is not None:
         data["media"] = media
+    data.update(lecture_package_dicts(session, material, version))
     return data

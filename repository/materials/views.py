@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -10,6 +12,7 @@ from sqlalchemy import select
 from repository.db import get_session
 from repository.materials.captions import CAPTION_LANGUAGES, attach_captions
 from repository.materials.delivery import serve_file, serve_media
+from repository.materials.lectures import deck_view, scorm_view
 from repository.materials.queries import get_visible_material, media_as_dict, visible_version_id
 from repository.materials.services import MaterialError, Upload, add_version, latest_job, material_files
 from repository.materials.uploads import handle_new_material
@@ -20,9 +23,11 @@ from repository.reference import current_reference
 bp = Blueprint("materials", __name__)
 
 #: Roles of the files the media route serves (a lecture's streams, fallback, poster and captions).
-MEDIA_ROLES = ("hls", "mp4", "poster", "captions")
+MEDIA_ROLES = ("hls", "mp4", "poster", "captions", "thumbnails")
 #: What the upload inputs offer in the file picker (the server decides by content anyway).
-UPLOAD_ACCEPT = "application/pdf,.pdf,.docx,video/*,audio/*,.mp4,.webm,.mkv,.mov,.mp3,.m4a"
+UPLOAD_ACCEPT = "application/pdf,.pdf,.docx,video/*,audio/*,.mp4,.webm,.mkv,.mov,.mp3,.m4a,.pptx,.zip"
+#: hls.js inside the static folder, installed by npm at setup (never committed).
+HLS_JS = "node_modules/hls.js/dist/hls.min.js"
 #: States in which the owner may upload a new version.
 REVISABLE_STATES = frozenset({"draft", "changes_requested"})
 
@@ -43,6 +48,14 @@ def new():
               _("Đã tạo ngân hàng câu hỏi. Hãy nhập câu hỏi từ tệp."), "success")
         return redirect(url_for("materials.detail", material_id=material.id))
     return render_template("materials/new.html", ref=ref, form={}, error=None, upload_accept=UPLOAD_ACCEPT)
+
+
+def hls_js_url() -> str | None:
+    """hls.js as `repository/bootstrap.py` installs it with npm (static/node_modules); None when absent, and
+    the player then relies on the browser's native HLS or the MP4 fallback."""
+    if not (Path(current_app.static_folder) / HLS_JS).is_file():
+        return None
+    return url_for("static", filename=HLS_JS)
 
 
 def viewer_page(version: MaterialVersion | None) -> int | None:
@@ -72,6 +85,7 @@ def detail(material_id: int):
         thumbnail=next((f for f in files if f.role == "thumbnail"), None),
         preview=next((f for f in files if f.role == "preview"), None),
         media=media_as_dict(material, version, files), upload_accept=UPLOAD_ACCEPT,
+        deck=deck_view(material, version, files), scorm=scorm_view(material, version), hls_js=hls_js_url(),
         caption_languages=CAPTION_LANGUAGES,
         job=latest_job(db, material.current_version_id) if unpublished_view else None,
         audit=audit, ref=current_reference(db), can_edit=can_edit_material(current_user, material),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 
@@ -17,8 +18,12 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 METADATA = {"title": "Bài giảng video thử nghiệm", "kind": "bai-giang", "level": "thpt", "grade": "10",
             "subject": "vat-li", "licence": "CC-BY-4.0"}
 
+HLS_JS = Path(__file__).resolve().parents[2] / "static" / "node_modules" / "hls.js" / "dist" / "hls.min.js"
+
 pytestmark = [pytest.mark.browser, needs_ffmpeg,
-              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")]
+              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
+              pytest.mark.skipif(not HLS_JS.is_file(), reason="hls.js is not installed: run "
+                                 "`python3 repository/bootstrap.py test` (npm ci in static/)")]
 
 
 
@@ -96,8 +101,25 @@ def test_published_lecture_plays_and_resumes(portal, tmp_path):
             caption = page.evaluate("() => { const t = document.getElementById('lecture-player').textTracks[0];"
                                     " return t.mode + ':' + Array.from(t.activeCues || []).map(c => c.text).join(); }")
             assert caption == "showing:Lực bằng khối lượng nhân gia tốc"
+            # hls.js (installed by npm at setup) plays the ladder through Media Source Extensions.
             source = page.evaluate("() => document.getElementById('lecture-player').currentSrc")
-            assert "/media/1/" in source and source.endswith(("master.m3u8", "fallback.mp4"))
+            assert source.startswith("blob:"), source
+            menu = page.get_by_label("Chất lượng")
+            assert menu.locator("option").all_inner_texts() == ["Tự động", "234p", "360p"]
+            menu.select_option(label="234p")
+            page.wait_for_function("() => document.getElementById('lecture-player').dataset.level === '234'",
+                                   timeout=20_000)
+            assert page.locator("#quality-current").inner_text() == "234p"
+            # The thumbnail strip: over the timeline, the preview shows the sprite tile of that moment.
+            box = player.bounding_box()
+            page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] - 20)
+            preview = page.locator("#seek-preview")
+            preview.wait_for(state="visible", timeout=10_000)
+            assert preview.get_attribute("data-time") == "6"  # 12 s clip, a thumbnail every 2 s
+            style = preview.evaluate("el => [el.style.backgroundImage, el.style.backgroundPosition, el.style.width]")
+            assert "/thumbs/sprite-001.jpg" in style[0] and style[1:] == ["-480px 0px", "160px"]
+            page.mouse.move(box["x"] + 5, box["y"] + 5)
+            preview.wait_for(state="hidden")
             # Keyboard: focus the player, pause with "k"; the position is kept for the next visit.
             player.focus()
             player.press("k")

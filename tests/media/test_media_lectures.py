@@ -83,7 +83,8 @@ def test_video_lecture_streams_only_when_published(app, client, tokens, clips):
     variant_url = media["hls"].rsplit("/", 1)[0] + "/" + variant_path
     variant = client.get(variant_url, headers=bearer(tokens["teacher"])).get_data(as_text=True)
     segment_url = variant_url.rsplit("/", 1)[0] + "/" + re.search(r"^seg_\d+\.ts$", variant, re.M).group(0)
-    urls = [media["hls"], variant_url, segment_url, media["mp4"], media["poster"]]
+    sprite_url = media["thumbnails"].replace("thumbnails.vtt", "sprite-001.jpg")
+    urls = [media["hls"], variant_url, segment_url, media["mp4"], media["poster"], media["thumbnails"], sprite_url]
 
     for url in urls:  # before approval: 404 for a student and for a visitor
         assert client.get(url, headers=bearer(tokens["student"])).status_code == 404, url
@@ -91,6 +92,9 @@ def test_video_lecture_streams_only_when_published(app, client, tokens, clips):
     publish(client, tokens, material_id)
     for url in urls:
         assert client.get(url, headers=bearer(tokens["student"])).status_code == 200, url
+    cues = client.get(media["thumbnails"])
+    assert cues.mimetype == "text/vtt" and "sprite-001.jpg#xywh=160,0,160,90" in cues.get_data(as_text=True)
+    assert client.get(sprite_url).data[:3] == b"\xff\xd8\xff"
     segment = client.get(segment_url)
     assert segment.mimetype == "video/mp2t" and segment.data[:1] == b"\x47"  # MPEG-TS sync byte
     ranged = client.get(media["mp4"], headers={"Range": "bytes=100-199"})
@@ -191,3 +195,22 @@ def test_captions_are_sanitised_played_and_searchable(app, client, tokens, clips
     assert b"<script" not in vtt.data and b"<font" not in vtt.data and "Khối lượng".encode() in vtt.data
     hits = client.get("/api/v1/search", query_string={"q": "khoi luong quan tinh"}).json["hits"]
     assert [h["id"] for h in hits] == [material_id]
+
+
+def test_player_page_uses_hls_js_when_installed_and_keeps_the_native_sources(app, client, tokens, clips,
+                                                                             monkeypatch):
+    import repository.materials.views as material_views
+
+    created = upload(client, tokens["teacher"], clips["video"].read_bytes(), "bai-15.mp4")
+    publish(client, tokens, created.json["id"])
+    page_url = f"/materials/{created.json['id']}"
+    hls_js = Path(app.static_folder) / material_views.HLS_JS
+    html = client.get(page_url).get_data(as_text=True)
+    sources = re.findall(r'<source src="([^"]+)" type="([^"]+)">', html)
+    assert [t for _, t in sources] == ["application/vnd.apple.mpegurl", "video/mp4"]  # native HLS, then MP4
+    assert ('src="/static/node_modules/hls.js/dist/hls.min.js"' in html) == hls_js.is_file()
+    assert 'id="quality-menu"' in html and 'data-hls="' in html
+    monkeypatch.setattr(material_views, "HLS_JS", "node_modules/hls.js/dist/absent.js")
+    without = client.get(page_url).get_data(as_text=True)
+    assert "hls.js/dist" not in without
+    assert re.findall(r'<source src="([^"]+)" type="([^"]+)">', without) == sources

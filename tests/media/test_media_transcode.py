@@ -123,3 +123,23 @@ def test_corpus_portrait_clip_without_sound(tmp_path: Path, limits: MediaLimits)
                               plan_ladder(info.width, info.height, has_audio=info.has_audio), limits=limits)
     variants = master_variants(result.master_playlist)
     assert [(attrs["RESOLUTION"], attrs["CODECS"]) for attrs, _ in variants] == [("234x336", '"avc1.64001e"')]
+
+
+def test_thumbnail_strip_comes_from_the_same_pass(transcoded: tuple[TranscodeResult, list[float]]) -> None:
+    """A 4 s clip: thumbnails every 2 s, tiled 10x10 in one sprite sheet, one WebVTT cue per thumbnail."""
+    result, _ = transcoded
+    assert result.thumbnails is not None and result.thumbnails.name == "thumbnails.vtt"
+    sheets = sorted(result.thumbnails.parent.glob("sprite-*.jpg"))
+    assert [s.name for s in sheets] == ["sprite-001.jpg"]
+    stream = ffprobe_json("-show_entries", "stream=width,height", str(sheets[0]))["streams"][0]
+    assert (stream["width"], stream["height"]) == (1600, 900)
+    assert result.thumbnails.read_text(encoding="utf-8") == (
+        "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nsprite-001.jpg#xywh=0,0,160,90\n\n"
+        "00:00:02.000 --> 00:00:04.000\nsprite-001.jpg#xywh=160,0,160,90\n")
+
+
+def test_thumbnail_interval_keeps_a_long_lecture_to_a_few_sheets() -> None:
+    from ingest.media.transcode import MAX_THUMBS, thumb_interval
+
+    assert thumb_interval(4) == 2 and thumb_interval(600) == 2
+    assert thumb_interval(3 * 3600) == 36 and 3 * 3600 / thumb_interval(3 * 3600) <= MAX_THUMBS
