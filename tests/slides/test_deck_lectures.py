@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 
+from ingest.questions.xlsx_template import build_template
 from tests.conftest import bearer, csrf_from, login
 from tests.core.test_material_flow import SCORES
 from tests.slides.decks import lesson_deck
@@ -149,9 +150,10 @@ def test_zip_bomb_deck_fails_with_a_clear_error_and_stores_nothing(app, client, 
     assert not derived.exists() or not any(p.is_file() for p in derived.rglob("*"))
 
 
-def test_a_word_document_is_not_accepted_as_a_lecture(client, tokens, corpus):
-    refused = upload(client, tokens["teacher"], (corpus / "docx" / "pptx_shp-embedded-docx.docx").read_bytes(),
-                     filename="giao-an.pptx", title="Giáo án")
+def test_a_spreadsheet_named_pptx_is_not_accepted_as_a_lecture(client, tokens):
+    """The server decides by content: an Excel workbook renamed .pptx is neither a deck nor any other
+    format a lecture accepts (a Word document would be, since lectures take DOCX)."""
+    refused = upload(client, tokens["teacher"], build_template(), filename="giao-an.pptx", title="Giáo án")
     assert refused.status_code == 415
     assert "không phải loại được chấp nhận" in refused.json["error"]["message"]
 
