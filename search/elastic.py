@@ -39,7 +39,7 @@ from search.interfaces import (
     SearchUnavailable,
     validate_query,
 )
-from search.spelling import SUGGEST_LENGTH, unquoted_words
+from search.spelling import SUGGEST_LENGTH, respell, unquoted_words
 
 log = logging.getLogger(__name__)
 
@@ -271,19 +271,19 @@ def _facets(aggregations: dict[str, Any]) -> dict[str, list[FacetValue]]:
     return facets
 
 
-def did_you_mean(response: dict[str, Any]) -> str:
-    """The typed words with each one the suggester respelled replaced by its best option ("" when
-    none was respelled)."""
+def did_you_mean(response: dict[str, Any], text: str) -> str:
+    """The typed text with each word the suggester respelled replaced by its best option ("" when none
+    was respelled)."""
     entries = response.get("suggest", {}).get("spelling", [])
-    words = [entry["options"][0]["text"] if entry.get("options") else entry["text"] for entry in entries]
-    return " ".join(words) if any(entry.get("options") for entry in entries) else ""
+    corrections = {entry["text"]: entry["options"][0]["text"] for entry in entries if entry.get("options")}
+    return respell(text, corrections) if corrections else ""
 
 
-def result_from_response(response: dict[str, Any]) -> SearchResult:
+def result_from_response(response: dict[str, Any], text: str = "") -> SearchResult:
     total = int(response["hits"]["total"]["value"])
     return SearchResult(total=total, hits=[_hit(raw) for raw in response["hits"]["hits"]],
                         facets=_facets(response.get("aggregations", {})),
-                        suggestion="" if total else did_you_mean(response))
+                        suggestion="" if total else did_you_mean(response, text))
 
 
 def _labels(response: dict[str, Any], prefix: str, limit: int) -> list[str]:
@@ -438,7 +438,8 @@ class ElasticsearchIndex:
     def search(self, query: SearchQuery) -> SearchResult:
         checked = validate_query(query)
         self._ensure_alias()
-        return result_from_response(self.client.search(index=self.alias, body=search_body(checked)).body)
+        response = self.client.search(index=self.alias, body=search_body(checked)).body
+        return result_from_response(response, checked.text)
 
     @_degraded
     def set_popularity(self, scores: dict[int, int]) -> int:

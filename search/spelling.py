@@ -20,6 +20,8 @@ TWO_EDITS_LENGTH = 8       # shortest word matched with two edits
 SUGGEST_LENGTH = 3         # shortest word a "did you mean" offers to respell (one edit)
 PREFIX_LENGTH = 1          # letters that must be typed right
 MAX_ALTERNATIVES = 3       # vocabulary words a misspelled word may stand for
+MAX_CHECKED_WORDS = 8      # words of one query looked up for a respelling (bounds the work per query)
+MAX_WORD_LENGTH = 30       # longer "words" (pasted junk) are never respelled
 _TOKEN = re.compile(r"[^\W_](?:[^\W_]|[\u0300-\u036f])*")
 
 
@@ -62,8 +64,11 @@ def closest(word: str, vocabulary: Iterable[tuple[str, int]], edits: int) -> lis
 
 
 def unquoted_words(text: str) -> list[str]:
-    """Folded words typed outside double quotes (a quoted phrase is taken as typed)."""
-    return [fold(word) for part in _unquoted_parts(text) for word in _TOKEN.findall(part)]
+    """The first MAX_CHECKED_WORDS distinct folded words typed outside double quotes (a quoted phrase
+    is taken as typed), letters only and at most MAX_WORD_LENGTH long."""
+    words = (fold(word) for part in _unquoted_parts(text) for word in _TOKEN.findall(part))
+    kept = dict.fromkeys(w for w in words if w.isalpha() and len(w) <= MAX_WORD_LENGTH)
+    return list(kept)[:MAX_CHECKED_WORDS]
 
 
 def respell(text: str, corrections: Mapping[str, str]) -> str:

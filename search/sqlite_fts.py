@@ -230,23 +230,32 @@ def _sorted_facet(values: list[FacetValue]) -> list[FacetValue]:
     return sorted(values, key=lambda v: (-v.count, v.value))
 
 
-def _page_hits(conn: sqlite3.Connection, material_id: int, terms: list[QueryTerm]) -> list[PageHit]:
-    """The best MAX_PAGE_HITS pages of a material holding every term: most occurrences of the query's
-    words first, then the earliest page. SQLite keeps the pages whose folded text contains every word;
-    whole words and phrases are checked on the best of them only. A material of one page has none: its
-    snippet already shows that page."""
+def _page_hits(conn: sqlite3.Connection, material_ids: list[int], terms: list[QueryTerm]) -> dict[int, list[PageHit]]:
+    """For each material, its best MAX_PAGE_HITS pages holding every term: most occurrences of the
+    query's words first, then the earliest page. One statement for all the materials of a page of
+    results: SQLite keeps the pages whose folded text contains every word, of materials of two pages or
+    more (a material of one page has none: its snippet already shows that page); whole words and
+    phrases are checked on the best of them only."""
     words = sorted({w for term in terms for w in term.folded})
-    stored = conn.execute("SELECT count(*) FROM pages WHERE material_id = ?", (material_id,)).fetchone()[0]
-    if not words or stored < 2:
-        return []
+    if not words or not material_ids:
+        return {}
+    ids = ", ".join("?" * len(material_ids))
     contains = " AND ".join(["instr(folded, ?) > 0"] * len(words))
-    rows = conn.execute(f"SELECT number, text, folded FROM pages WHERE material_id = ? AND {contains}",  # noqa: S608
-                        (material_id, *words)).fetchall()
-    ranked = sorted(rows, key=lambda row: (-sum(row[2].count(w) for w in words), row[0]))
+    rows = conn.execute(f"SELECT material_id, number, text, folded FROM pages WHERE material_id IN ({ids}) "  # noqa: S608
+                        f"AND {contains} AND material_id IN (SELECT material_id FROM pages WHERE material_id "
+                        f"IN ({ids}) GROUP BY material_id HAVING count(*) > 1)",
+                        (*material_ids, *words, *material_ids)).fetchall()
+    by_material: dict[int, list[tuple[int, str, str]]] = {}
+    for material_id, number, text, folded in rows:
+        by_material.setdefault(material_id, []).append((number, text, folded))
     patterns = term_patterns(terms)
-    best = (row for row in ranked if holds_every_term(row[2], patterns))
-    return [PageHit(number=number, snippet=highlight([text], words))
-            for number, text, _ in itertools.islice(best, MAX_PAGE_HITS)]
+    found = {}
+    for material_id, pages in by_material.items():
+        ranked = sorted(pages, key=lambda row: (-sum(row[2].count(w) for w in words), row[0]))
+        best = (row for row in ranked if holds_every_term(row[2], patterns))
+        found[material_id] = [PageHit(number=number, snippet=highlight([text], words))
+                              for number, text, _ in itertools.islice(best, MAX_PAGE_HITS)]
+    return found
 
 
 class SqliteFtsIndex:
@@ -549,16 +558,19 @@ class SqliteFtsIndex:
 
     @staticmethod
     def _with_snippets(conn: sqlite3.Connection, rows: list[tuple], text: str) -> list[SearchHit]:
+        """The hits with their snippets and page hits, read for all of them at once."""
         terms = parse_query(text)
         words = [w for term in terms for w in term.folded]
-        hits = []
-        for material_id, title, kind, subject, grade, level, score in rows:
-            fields = conn.execute("SELECT description, body, title FROM documents WHERE material_id = ?",
-                                  (material_id,)).fetchone() or ("", "", "")
-            hits.append(SearchHit(material_id=material_id, title=title, kind=kind, subject=subject,
-                                  grade=grade, level=level, snippet=highlight(fields, words),
-                                  score=float(score), pages=_page_hits(conn, material_id, terms)))
-        return hits
+        ids = [row[0] for row in rows]
+        marks = ", ".join("?" * len(ids))
+        fields = {row[0]: row[1:] for row in conn.execute(
+            f"SELECT material_id, description, body, title FROM documents WHERE material_id IN ({marks})",  # noqa: S608
+            ids)}
+        pages = _page_hits(conn, ids, terms)
+        return [SearchHit(material_id=material_id, title=title, kind=kind, subject=subject, grade=grade, level=level,
+                          snippet=highlight(fields.get(material_id, ("", "", "")), words), score=float(score),
+                          pages=pages.get(material_id, []))
+                for material_id, title, kind, subject, grade, level, score in rows]
 
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         """Titles and subject names whose words start with the prefix (diacritics-insensitive):
