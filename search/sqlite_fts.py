@@ -17,11 +17,12 @@ import sqlite3
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from search.analysis import (
     QueryTerm,
@@ -50,6 +51,7 @@ from search.interfaces import (
 from search.spelling import SUGGEST_LENGTH, TOLERANT_LENGTH, closest, max_edits, respell, unquoted_words
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SCHEMA_VERSION = 3          # 2: pages keep their folded text; 3: documents keep their popularity (both in place)
 POOL_SIZE = 8
@@ -58,7 +60,7 @@ MAX_TITLE_PAIRS = 6         # adjacent pairs of the query looked up in titles to
 SUGGEST_WORDS = 12          # a title is suggested from each of its first words
 SUGGEST_SCAN = 2000         # rows read per suggestion look-up, however short the prefix
 MAX_PREFIX_CHARS = 100
-COUNTS_CACHE_SIZE = 1024    # (generation, match, filters) -> total and facets
+CACHE_ENTRIES = 1024        # entries of each cache: counts per (match, filters), results per whole query
 
 # Indexed text fields with their BM25 weights: title > chapter/lesson > subject > description > body.
 TEXT_FIELDS = {"title": 10.0, "chapter": 4.0, "lesson": 4.0, "subject_name": 3.0, "description": 2.0,
@@ -97,7 +99,9 @@ CREATE TABLE IF NOT EXISTS suggestions (
 CREATE INDEX IF NOT EXISTS suggestions_key ON suggestions (key);
 CREATE INDEX IF NOT EXISTS suggestions_material ON suggestions (material_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_vocab USING fts5vocab(documents_fts, 'row');
-CREATE TABLE IF NOT EXISTS generation (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS generation (
+    id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL, popularity_n INTEGER NOT NULL
+);
 """
 TABLES = ("documents", "pages", "documents_fts", "suggestions")
 SCHEMA_TABLES = (*TABLES, "documents_vocab", "generation")
@@ -258,17 +262,43 @@ def _page_hits(conn: sqlite3.Connection, material_ids: list[int], terms: list[Qu
     return found
 
 
+class LruCache:
+    """A thread-safe mapping keeping its `size` most recently used entries (size 0 keeps nothing)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: T) -> T:
+        with self._lock:
+            if self.size:
+                self._entries[key] = value
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+        return value
+
+
 class SqliteFtsIndex:
     """SearchIndex over its own SQLite file, created with WAL on first use."""
 
     name = "sqlite-fts5"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, cache_entries: int = CACHE_ENTRIES) -> None:
+        """``cache_entries`` = 0 turns the counts and results caches off (to measure the uncached path)."""
         self.path = Path(path)
         self._pool: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._schema_ready = False
-        self._counts_cache: OrderedDict[tuple, tuple[int, dict[str, list[FacetValue]]]] = OrderedDict()
+        self._counts_cache = LruCache(cache_entries)
+        self._results_cache = LruCache(cache_entries)
         self._vocabulary_cache: dict[tuple[int, str], list[tuple[str, int]]] = {}
 
     # -- connections ---------------------------------------------------------------------------
@@ -297,7 +327,7 @@ class SqliteFtsIndex:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
-            conn.execute("INSERT OR IGNORE INTO generation VALUES (1, 0)")
+            conn.execute("INSERT OR IGNORE INTO generation VALUES (1, 0, 0)")
             if version == 1:
                 self._fold_stored_pages(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -340,13 +370,14 @@ class SqliteFtsIndex:
                 conn.close()
 
     @contextmanager
-    def _transaction(self, changes_documents: bool = True) -> Iterator[sqlite3.Connection]:
-        """A write transaction. One that changes documents bumps the index generation, which keys the
-        cached counts and vocabulary (a popularity update changes neither, so it does not)."""
+    def _transaction(self, bump: str = "n") -> Iterator[sqlite3.Connection]:
+        """A write transaction that bumps a generation number: ``n`` when documents change (it keys the
+        cached counts, vocabulary and results), ``popularity_n`` when only popularity does (it keys the
+        cached results only, as counts and words do not depend on it)."""
         with self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
-            if changes_documents:
-                conn.execute("UPDATE generation SET n = n + 1")
+            conn.execute({"n": "UPDATE generation SET n = n + 1",
+                          "popularity_n": "UPDATE generation SET popularity_n = popularity_n + 1"}[bump])
             try:
                 yield conn
             except BaseException:
@@ -408,7 +439,7 @@ class SqliteFtsIndex:
         rows = [(int(score), int(material_id)) for material_id, score in scores.items()]
         if not rows:
             return 0
-        with self._transaction(changes_documents=False) as conn:
+        with self._transaction(bump="popularity_n") as conn:
             before = conn.total_changes
             conn.executemany("UPDATE documents SET popularity = ? WHERE material_id = ?", rows)
             return conn.total_changes - before
@@ -434,17 +465,27 @@ class SqliteFtsIndex:
         return "ok"
 
     def search(self, query: SearchQuery) -> SearchResult:
+        """Answered from the results cache when the same query was answered since the index last changed.
+        The result is shared with later callers: treat it as read-only."""
         checked = validate_query(query)
         with self._snapshot() as conn:
-            generation = conn.execute("SELECT n FROM generation").fetchone()[0]
-            corrections = self._corrections(conn, generation, checked.text, TOLERANT_LENGTH)
-            text = respell(checked.text, corrections)
-            checked = replace(checked, text=text)
-            match = match_expression(text)
-            total, facets = self._cached_counts(conn, generation, match, checked.filters)
-            rows = self._hits(conn, match, exact_expression(text), checked) if total else []
-            hits = self._with_snippets(conn, rows, text if match else "")
-            suggestion = self._did_you_mean(conn, generation, text) if match and not total else ""
+            generation, popularity_generation = conn.execute("SELECT n, popularity_n FROM generation").fetchone()
+            key = (generation, popularity_generation, checked.text, tuple(sorted(checked.filters.items())),
+                   checked.page, checked.per_page, checked.sort)
+            cached = self._results_cache.get(key)
+            if cached is None:
+                cached = self._results_cache.put(key, self._search(conn, generation, checked))
+        return cached
+
+    def _search(self, conn: sqlite3.Connection, generation: int, checked: SearchQuery) -> SearchResult:
+        corrections = self._corrections(conn, generation, checked.text, TOLERANT_LENGTH)
+        text = respell(checked.text, corrections)
+        checked = replace(checked, text=text)
+        match = match_expression(text)
+        total, facets = self._cached_counts(conn, generation, match, checked.filters)
+        rows = self._hits(conn, match, exact_expression(text), checked) if total else []
+        hits = self._with_snippets(conn, rows, text if match else "")
+        suggestion = self._did_you_mean(conn, generation, text) if match and not total else ""
         return SearchResult(total=total, hits=hits, facets=facets, suggestion=suggestion,
                             corrected=text if corrections else "")
 
@@ -489,17 +530,8 @@ class SqliteFtsIndex:
         """Total and facets depend only on the documents, so they are kept per index generation:
         a common query or browse page is counted once until the index changes."""
         key = (generation, match, tuple(sorted(filters.items())))
-        with self._lock:
-            cached = self._counts_cache.get(key)
-            if cached is not None:
-                self._counts_cache.move_to_end(key)
-                return cached
-        counted = self._counts(conn, match, filters)
-        with self._lock:
-            self._counts_cache[key] = counted
-            while len(self._counts_cache) > COUNTS_CACHE_SIZE:
-                self._counts_cache.popitem(last=False)
-        return counted
+        cached = self._counts_cache.get(key)
+        return cached if cached is not None else self._counts_cache.put(key, self._counts(conn, match, filters))
 
     @staticmethod
     def _candidates(match: str) -> str:
