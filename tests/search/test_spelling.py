@@ -98,3 +98,15 @@ def test_results_page_says_which_spelling_was_searched(indexed, client) -> None:
     page = client.get("/search", query_string={"q": "phuogn trinh"}).get_data(as_text=True)
     assert 'id="corrected"' in page and "“phuong trinh”" in page
     assert client.get("/api/v1/search", query_string={"q": "phuogn trinh"}).json["corrected"] == "phuong trinh"
+
+
+def test_only_the_first_words_of_a_long_query_are_looked_up() -> None:
+    text = " ".join(f"phuong{'abcdefghij'[i % 10]}{'klmnopqrst'[i // 10]}" for i in range(60)) + ' "quoted"'
+    words = unquoted_words(text + " 12345 " + "x" * 40)
+    assert len(words) == 8 and words[0] == "phuongak"
+
+
+def test_a_long_junk_query_gets_a_sane_answer(library: SqliteFtsIndex) -> None:
+    text = " ".join(["phuongxx", "truongyy", "nguyenzz", "chuongqq"] * 40)
+    result = library.search(SearchQuery(text=text))
+    assert result.total == 0 and isinstance(result.suggestion, str)
