@@ -465,13 +465,14 @@ class SqliteFtsIndex:
         return "ok"
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """Answered from the results cache when the same query was answered since the index last changed.
-        The result is shared with later callers: treat it as read-only."""
+        """Answered from the results cache when the same query was answered since the index last changed
+        (for sort "popular": since popularity last changed, too). The result is shared with later callers:
+        treat it as read-only."""
         checked = validate_query(query)
         with self._snapshot() as conn:
             generation, popularity_generation = conn.execute("SELECT n, popularity_n FROM generation").fetchone()
-            key = (generation, popularity_generation, checked.text, tuple(sorted(checked.filters.items())),
-                   checked.page, checked.per_page, checked.sort)
+            key = (generation, popularity_generation if checked.sort == "popular" else 0, checked.text,
+                   tuple(sorted(checked.filters.items())), checked.page, checked.per_page, checked.sort)
             cached = self._results_cache.get(key)
             if cached is None:
                 cached = self._results_cache.put(key, self._search(conn, generation, checked))

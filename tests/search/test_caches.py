@@ -56,3 +56,16 @@ def test_popularity_changes_the_popular_order_but_keeps_the_cached_counts(tmp_pa
     finally:
         reader.close()
         writer.close()
+
+
+def test_a_popularity_update_keeps_the_cached_results_of_the_other_sorts(tmp_path: Path) -> None:
+    index = SqliteFtsIndex(tmp_path / "search.db")
+    try:
+        index.upsert(collection())
+        relevance, newest = SearchQuery(text="phương trình"), SearchQuery(text="phương trình", sort="newest")
+        kept = [index.search(relevance), index.search(newest)]
+        index.set_popularity({5: 90})
+        assert [index.search(relevance), index.search(newest)] == kept
+        assert index.search(relevance) is kept[0] and index.search(newest) is kept[1]
+    finally:
+        index.close()
