@@ -193,4 +193,5 @@ class UsageRecorder:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=30)
             self._thread = None
+            atexit.unregister(self.close)
         self.flush()

@@ -4,6 +4,7 @@ additive batch, pushed to the index, and they order sort=popular and the home pa
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 from flask import Response
@@ -12,7 +13,18 @@ from sqlalchemy import select, text
 from repository.models import MaterialFile, MaterialVersion
 from search.usage import UsageRecorder, usage_of
 from search.usage_models import MaterialUsage
+from tests.conftest import make_test_app
 from tests.search.test_page_hits_api import publish_textbook
+
+
+@pytest.fixture
+def app(tmp_path, database_url) -> Iterator:
+    """The app with the flusher's timer off: these tests flush when they choose."""
+    app = make_test_app(tmp_path, database_url, search={"usage_flush_seconds": 0})
+    yield app
+    app.extensions["usage"].close()
+    app.extensions["search"].close()
+    app.extensions["db"].dispose()
 
 
 def usage_rows(app) -> dict[int, tuple[int, int, int, int]]:
