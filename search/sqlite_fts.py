@@ -84,6 +84,7 @@ CREATE INDEX IF NOT EXISTS documents_newest ON documents (published_at DESC, mat
 CREATE INDEX IF NOT EXISTS documents_subject ON documents (subject, grade);
 CREATE INDEX IF NOT EXISTS documents_level ON documents (level, grade);
 CREATE INDEX IF NOT EXISTS documents_kind ON documents (kind);
+CREATE INDEX IF NOT EXISTS documents_grade ON documents (grade);
 CREATE INDEX IF NOT EXISTS documents_popular ON documents (popularity DESC, material_id DESC);
 CREATE TABLE IF NOT EXISTS pages (
     material_id INTEGER NOT NULL, number INTEGER NOT NULL, text TEXT NOT NULL, folded TEXT NOT NULL DEFAULT '',
@@ -554,7 +555,10 @@ class SqliteFtsIndex:
             selects.append(f"SELECT '{name}', d.{name}, count(*) FROM base d "  # noqa: S608
                            f"WHERE {facet_where} AND d.{name} IS NOT NULL AND d.{name} != '' "
                            f"GROUP BY d.{name}")
-        sql = f"WITH base AS MATERIALIZED ({self._candidates(match)}) " + " UNION ALL ".join(selects)
+        # The candidates of a text query are computed once; browsing reads the documents table directly
+        # in each select, so that each facet counts over its own index.
+        materialized = "MATERIALIZED" if match else "NOT MATERIALIZED"
+        sql = f"WITH base AS {materialized} ({self._candidates(match)}) " + " UNION ALL ".join(selects)
         if match:
             params["match"] = match
         facets: dict[str, list[FacetValue]] = {name: [] for name in FACET_FIELDS}
