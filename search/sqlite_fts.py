@@ -19,7 +19,7 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -263,6 +263,18 @@ def _page_hits(conn: sqlite3.Connection, material_ids: list[int], terms: list[Qu
     return found
 
 
+def _query_key(query: SearchQuery) -> tuple:
+    """Every field of the query, hashable: a field added to SearchQuery (a visibility scope, say) is part
+    of the results cache key without anyone having to remember it."""
+    def hashable(value: object) -> object:
+        if isinstance(value, dict):
+            return tuple(sorted((k, hashable(v)) for k, v in value.items()))
+        if isinstance(value, list | set | tuple):
+            return tuple(hashable(v) for v in value)
+        return value
+    return tuple((f.name, hashable(getattr(query, f.name))) for f in fields(query))
+
+
 class LruCache:
     """A thread-safe mapping keeping its `size` most recently used entries (size 0 keeps nothing)."""
 
@@ -472,8 +484,7 @@ class SqliteFtsIndex:
         checked = validate_query(query)
         with self._snapshot() as conn:
             generation, popularity_generation = conn.execute("SELECT n, popularity_n FROM generation").fetchone()
-            key = (generation, popularity_generation if checked.sort == "popular" else 0, checked.text,
-                   tuple(sorted(checked.filters.items())), checked.page, checked.per_page, checked.sort)
+            key = (generation, popularity_generation if checked.sort == "popular" else 0, _query_key(checked))
             cached = self._results_cache.get(key)
             if cached is None:
                 cached = self._results_cache.put(key, self._search(conn, generation, checked))
@@ -530,7 +541,8 @@ class SqliteFtsIndex:
     def _cached_counts(self, conn: sqlite3.Connection, generation: int, match: str,
                        filters: dict[str, str]) -> tuple[int, dict[str, list[FacetValue]]]:
         """Total and facets depend only on the documents, so they are kept per index generation:
-        a common query or browse page is counted once until the index changes."""
+        a common query or browse page is counted once until the index changes. Every input of _counts
+        must be part of the key."""
         key = (generation, match, tuple(sorted(filters.items())))
         cached = self._counts_cache.get(key)
         return cached if cached is not None else self._counts_cache.put(key, self._counts(conn, match, filters))

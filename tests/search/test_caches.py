@@ -69,3 +69,19 @@ def test_a_popularity_update_keeps_the_cached_results_of_the_other_sorts(tmp_pat
         assert index.search(relevance) is kept[0] and index.search(newest) is kept[1]
     finally:
         index.close()
+
+
+def test_every_field_of_the_query_keys_the_results_cache(tmp_path: Path) -> None:
+    index = SqliteFtsIndex(tmp_path / "search.db")
+    try:
+        index.upsert(collection())
+        base = SearchQuery(text="phương trình", per_page=2)
+        variants = [base, SearchQuery(text="phương trình", per_page=2, page=2),
+                    SearchQuery(text="phương trình", per_page=3), SearchQuery(text="phương trình", per_page=2,
+                                                                          filters={"level": "thcs"}),
+                    SearchQuery(text="phương trình", per_page=2, sort="newest")]
+        answers = [index.search(q) for q in variants]
+        assert len({id(a) for a in answers}) == len(variants)
+        assert [h.material_id for h in answers[0].hits] != [h.material_id for h in answers[1].hits]
+    finally:
+        index.close()
