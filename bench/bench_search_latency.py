@@ -1,7 +1,13 @@
 """Latency of the search API end to end (HTTP to `hoclieu run`, waitress, in a child process) under 1 and
 20 concurrent clients, against the raw engine query (SearchIndex.search in this process) in the same run,
-on the demo collection of 7000 lessons. Targets (2 cores, embedded engine): API p95 <= 50 ms, zero
-errors under 20 clients, at least 300 searches/s.
+with its caches (as the portal runs it) and without them (cache_entries=0: every query computed), on the
+demo collection of 7000 lessons; then the completion API (/api/v1/suggest) as a user types. Targets
+(2 cores, embedded engine): API p95 <= 50 ms, zero errors under 20 clients, at least 300 searches/s,
+completion under 100 ms.
+
+The workload repeats a fixed list of queries, so after the first round every API answer comes from the
+engine's results cache (valid until the index changes): the "no cache" line is the cost of a query
+seen for the first time since the last change.
 
     .venv/bin/python bench/bench_search_latency.py [--lessons 7000] [--seconds 20] [--data-dir DIR]
 
@@ -28,6 +34,7 @@ from statistics import quantiles
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's code, not an installed copy
 from bench_search_relevance import load_collection
 from common import machine_summary
 
@@ -111,6 +118,22 @@ def api_client(port: int) -> Callable[[str, dict[str, str]], bool]:
     return call
 
 
+def suggest_prefixes() -> list[str]:
+    """What the search box sends while a teacher types the judged queries: prefixes of 2, 4, 7 and 11
+    characters."""
+    return [q.text[:n] for q in load_judged() for n in (2, 4, 7, 11) if len(q.text) > n]
+
+
+def suggest_client(port: int) -> Callable[[str, dict[str, str]], bool]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def call(text: str, filters: dict[str, str]) -> bool:
+        connection.request("GET", "/api/v1/suggest?" + urlencode({"q": text}))
+        response = connection.getresponse()
+        return response.status == 200 and response.read().startswith(b"{")
+    return call
+
+
 def engine_client(index: SqliteFtsIndex) -> Callable[[str, dict[str, str]], bool]:
     def call(text: str, filters: dict[str, str]) -> bool:
         index.search(SearchQuery(text=text, filters=filters))
@@ -119,9 +142,9 @@ def engine_client(index: SqliteFtsIndex) -> Callable[[str, dict[str, str]], bool
 
 
 def drive(make_client: Callable[[], Callable[[str, dict[str, str]], bool]], clients: int,
-          seconds: float) -> Run:
+          seconds: float, queries: list[tuple[str, dict[str, str]]] | None = None) -> Run:
     """`clients` threads, each sending the workload round-robin (from its own offset) for `seconds`."""
-    run, lock, queries = Run(), threading.Lock(), workload()
+    run, lock, queries = Run(), threading.Lock(), queries or workload()
     deadline = time.monotonic() + seconds
 
     def loop(offset: int) -> None:
@@ -158,21 +181,29 @@ def load_average() -> str:
 
 def measure(data_dir: Path, seconds: float) -> None:
     index = SqliteFtsIndex(data_dir / "search.db")
+    uncached = SqliteFtsIndex(data_dir / "search.db", cache_entries=0)
     print(f"collection: {index.count()} documents; workload: {len(workload())} queries "
           f"(judged set plus very common words, filters, browsing); {seconds:.0f} s per line; {load_average()}")
     try:
         with portal(data_dir) as port:
             drive(lambda: api_client(port), 2, 2.0)  # warm both sides up
             for clients in (1, 20):
+                cold = drive(lambda: engine_client(uncached), clients, seconds)
                 raw = drive(lambda: engine_client(index), clients, seconds)
                 api = drive(lambda: api_client(port), clients, seconds)
+                print(f"{clients:2d} client(s)  raw engine, no cache: {cold.summary()}")
                 print(f"{clients:2d} client(s)  raw engine: {raw.summary()}")
                 print(f"{clients:2d} client(s)  search API: {api.summary()}")
                 ratio = api.p95_ms() / raw.p95_ms() if raw.p95_ms() else 0.0
                 print(f"{clients:2d} client(s)  API p95 / engine p95 = {ratio:.1f}; target API p95 <= 50 ms: "
                       f"{'met' if api.p95_ms() <= 50 else 'MISSED'}")
+            typing = [(prefix, {}) for prefix in suggest_prefixes()]
+            completion = drive(lambda: suggest_client(port), 1, seconds, typing)
+            print(f" 1 client   completion API ({len(typing)} prefixes): {completion.summary()}; target p95 < 100 ms: "
+                  f"{'met' if completion.p95_ms() < 100 else 'MISSED'}")
     finally:
         index.close()
+        uncached.close()
     print(f"after the run: {load_average()}")
 
 

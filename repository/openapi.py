@@ -186,7 +186,7 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                 "parameters": [_query("q", {"type": "string", "maxLength": 500}),
                                *[_query(f, {"type": "string"}) for f in
                                  ("level", "grade", "subject", "kind", "series", "licence", "province")],
-                               _query("sort", {"enum": ["relevance", "newest"]}),
+                               _query("sort", {"enum": ["relevance", "newest", "popular"]}),
                                _query("page", {"type": "integer", "minimum": 1, "maximum": 1000}),
                                _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100})],
                 "responses": {"200": _response("results", {"$ref": "#/components/schemas/SearchResult"}),
@@ -252,7 +252,14 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                                       "url": {"type": "string"}, "book": {"type": "string"},
                                       "chapter": {"type": ["string", "null"]},
                                       "thumbnail": {"type": "string"}}}}}}},
-                    "facets": {"type": "object"}}},
+                    "facets": {"type": "object"},
+                    "corrected": {"type": ["string", "null"],
+                                  "description": "the query as searched when a word was respelled (typo tolerance)"},
+                    "suggestion": {"type": ["string", "null"],
+                                   "description": "a close spelling that finds something, when nothing was found"},
+                    "without_filters": {"type": ["integer", "null"],
+                                        "description": "total without the filters, when a filtered search found "
+                                                       "nothing"}}},
             },
         },
     }

@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -169,12 +170,20 @@ def _marker(folded_words: Iterable[str]) -> re.Pattern[str] | None:
 
 
 def _best_window(spans: list[tuple[int, int, str]], width: int) -> tuple[int, int]:
-    """The span-aligned window of `width` characters holding the most distinct matched words."""
+    """The span-aligned window of `width` characters holding the most distinct matched words (the
+    first such window), found in one pass: the window's end only moves forward."""
     best_start, best_count = spans[0][0], 0
-    for i, (start, _, _) in enumerate(spans):
-        distinct = {word for s, _, word in spans[i:] if s < start + width}
-        if len(distinct) > best_count:
-            best_start, best_count = start, len(distinct)
+    inside: Counter[str] = Counter()
+    end = 0
+    for start, _, word in spans:
+        while end < len(spans) and spans[end][0] < start + width:
+            inside[spans[end][2]] += 1
+            end += 1
+        if len(inside) > best_count:
+            best_start, best_count = start, len(inside)
+        inside[word] -= 1
+        if not inside[word]:
+            del inside[word]
     return best_start, best_count
 
 

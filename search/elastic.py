@@ -39,6 +39,7 @@ from search.interfaces import (
     SearchUnavailable,
     validate_query,
 )
+from search.spelling import SUGGEST_LENGTH, respell, unquoted_words
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,9 @@ BULK_CHUNK = 500
 FACET_SIZE = 200
 SUGGEST_SCAN = 40
 MAX_PREFIX_CHARS = 100
+FUZZINESS = "AUTO:5,8"  # as search.spelling: exact below 5 letters, 1 edit from 5, 2 from 8
+FUZZY_PREFIX = 1        # search.spelling.PREFIX_LENGTH: the first letter is never an edit
+SPELLING_FIELD = "title"  # the term suggester offers words of titles ("Có phải bạn muốn tìm")
 SYLLABLE_SPLIT = r"[^\p{L}\p{N}\p{M}]+"   # Java regex: split like search.analysis.tokens
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -85,6 +89,7 @@ def mappings() -> dict[str, Any]:
         "material_id": {"type": "long"},
         "grade": {"type": "integer"},
         "published_at": {"type": "date"},
+        "popularity": {"type": "integer"},
         "suggest": {"type": "search_as_you_type", "analyzer": "vi_folded"},
         "display": {"type": "object", "enabled": False},
     })
@@ -127,6 +132,7 @@ def to_source(doc: SearchDocument) -> dict[str, Any]:
     source: dict[str, Any] = {name: canonical_tones(clean(value)) for name, value in texts.items()}
     source.update({name: clean(getattr(doc, name)) for name in KEYWORD_FIELDS})
     source.update(material_id=doc.material_id, grade=doc.grade, published_at=_timestamp(doc.published_at),
+                  popularity=int(doc.popularity or 0),
                   suggest=[s for s in (clean(doc.subject_name), clean(doc.title)) if s],
                   display={"title": clean(doc.title)})
     return source
@@ -145,9 +151,12 @@ def _fields(suffix: str = "", weights: bool = True) -> list[str]:
 
 
 def _term_clause(term: QueryTerm) -> dict[str, Any]:
-    """A required term: one folded syllable in any field, or a folded phrase."""
-    kind = "phrase" if len(term.folded) > 1 else "best_fields"
-    return {"multi_match": {"query": " ".join(term.folded), "type": kind, "fields": _fields()}}
+    """A required term: one folded syllable in any field (typo tolerant from 5 letters), or a folded
+    phrase (taken as typed)."""
+    if len(term.folded) > 1:
+        return {"multi_match": {"query": " ".join(term.folded), "type": "phrase", "fields": _fields()}}
+    return {"multi_match": {"query": term.folded[0], "type": "best_fields", "fields": _fields(),
+                            "fuzziness": FUZZINESS, "prefix_length": FUZZY_PREFIX}}
 
 
 def _exact_clause(terms: list[QueryTerm]) -> dict[str, Any] | None:
@@ -185,7 +194,17 @@ def _text_query(text: str) -> dict[str, Any]:
 
 def _sort(query: SearchQuery, has_text: bool) -> list[Any]:
     newest = [{"published_at": {"order": "desc", "missing": "_last"}}, {"material_id": "desc"}]
+    if query.sort == "popular":
+        return [{"popularity": {"order": "desc", "missing": "_last"}}, *(["_score"] if has_text else []), *newest]
     return ["_score", *newest] if query.sort == "relevance" and has_text else newest
+
+
+def spelling_suggester(text: str) -> dict[str, Any]:
+    """A term suggester over title words for the unquoted words typed (folded), used when nothing is
+    found to offer a close spelling."""
+    return {"text": " ".join(unquoted_words(text)),
+            "spelling": {"term": {"field": SPELLING_FIELD, "suggest_mode": "missing", "prefix_length": FUZZY_PREFIX,
+                                  "min_word_length": SUGGEST_LENGTH, "max_edits": 2, "size": 1}}}
 
 
 def _facet_aggregations(filters: dict[str, str]) -> dict[str, Any]:
@@ -198,7 +217,7 @@ def _facet_aggregations(filters: dict[str, str]) -> dict[str, Any]:
 def search_body(query: SearchQuery) -> dict[str, Any]:
     """The request body for a validated query (pinned by tests: no user text outside match clauses)."""
     has_text = bool(parse_query(query.text))
-    return {
+    body: dict[str, Any] = {
         "query": _text_query(query.text),
         "post_filter": {"bool": {"filter": _filter_clauses(query.filters)}},
         "aggs": _facet_aggregations(query.filters),
@@ -212,6 +231,9 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
                                  for name in ("description", "body", "title")},
                       "no_match_size": 0},
     }
+    if unquoted_words(query.text):
+        body["suggest"] = spelling_suggester(query.text)
+    return body
 
 
 def suggest_body(prefix: str) -> dict[str, Any]:
@@ -249,10 +271,19 @@ def _facets(aggregations: dict[str, Any]) -> dict[str, list[FacetValue]]:
     return facets
 
 
-def result_from_response(response: dict[str, Any]) -> SearchResult:
-    return SearchResult(total=int(response["hits"]["total"]["value"]),
-                        hits=[_hit(raw) for raw in response["hits"]["hits"]],
-                        facets=_facets(response.get("aggregations", {})))
+def did_you_mean(response: dict[str, Any], text: str) -> str:
+    """The typed text with each word the suggester respelled replaced by its best option ("" when none
+    was respelled)."""
+    entries = response.get("suggest", {}).get("spelling", [])
+    corrections = {entry["text"]: entry["options"][0]["text"] for entry in entries if entry.get("options")}
+    return respell(text, corrections) if corrections else ""
+
+
+def result_from_response(response: dict[str, Any], text: str = "") -> SearchResult:
+    total = int(response["hits"]["total"]["value"])
+    return SearchResult(total=total, hits=[_hit(raw) for raw in response["hits"]["hits"]],
+                        facets=_facets(response.get("aggregations", {})),
+                        suggestion="" if total else did_you_mean(response, text))
 
 
 def _labels(response: dict[str, Any], prefix: str, limit: int) -> list[str]:
@@ -407,7 +438,23 @@ class ElasticsearchIndex:
     def search(self, query: SearchQuery) -> SearchResult:
         checked = validate_query(query)
         self._ensure_alias()
-        return result_from_response(self.client.search(index=self.alias, body=search_body(checked)).body)
+        response = self.client.search(index=self.alias, body=search_body(checked)).body
+        return result_from_response(response, checked.text)
+
+    @_degraded
+    def set_popularity(self, scores: dict[int, int]) -> int:
+        """Partial updates of the popularity field; materials not in the index (unpublished) are skipped."""
+        if not scores:
+            return 0
+        self._ensure_alias()
+        actions = [{"_op_type": "update", "_index": self.alias, "_id": str(material_id),
+                    "doc": {"popularity": int(score)}} for material_id, score in sorted(scores.items())]
+        done, errors = helpers.bulk(self.client, actions, chunk_size=BULK_CHUNK, raise_on_error=False,
+                                    refresh=self.refresh)
+        refused = [e for e in errors if e.get("update", {}).get("status") != 404]
+        if refused:
+            raise RuntimeError(f"Elasticsearch refused {len(refused)} popularity updates, first: {refused[0]!s:.300}")
+        return done
 
     @_degraded
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:

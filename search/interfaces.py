@@ -14,12 +14,13 @@ from typing import Protocol
 
 FACET_FIELDS = ("level", "grade", "subject", "kind")  # facets returned by every engine
 FILTER_FIELDS = (*FACET_FIELDS, "series", "licence", "province")
-SORTS = ("relevance", "newest")
+SORTS = ("relevance", "newest", "popular")     # "popular": most used first (search.usage)
 MAX_PAGE = 1000
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 500
 MAX_FILTER_CHARS = 200
 MAX_INDEXED_CHARS = 200_000
+SORT_ERROR = "Cách sắp xếp không hợp lệ (relevance, newest hoặc popular)."
 MAX_PAGE_HITS = 3          # pages listed under one material hit
 
 
@@ -49,6 +50,7 @@ class SearchDocument:
     published_at: datetime | None = None
     pages: list[PageText] = field(default_factory=list)
     subject_name: str = ""     # display name of the subject ("Vật lí"): searchable and suggested
+    popularity: int = 0        # weighted usage (search.usage), the key of sort "popular"
 
 
 @dataclass
@@ -57,7 +59,7 @@ class SearchQuery:
     filters: dict[str, str] = field(default_factory=dict)   # keys among FILTER_FIELDS
     page: int = 1
     per_page: int = 20
-    sort: str = "relevance"                                 # "relevance" | "newest"
+    sort: str = "relevance"                                 # one of SORTS
 
 
 @dataclass
@@ -96,6 +98,8 @@ class SearchResult:
     total: int
     hits: list[SearchHit]
     facets: dict[str, list[FacetValue]]   # one entry per FACET_FIELDS, values sorted by count desc then value
+    corrected: str = ""     # the query as searched when typo tolerance respelled a word ("" when it did not)
+    suggestion: str = ""    # a close spelling to offer when nothing was found ("" when there is none)
 
 
 class SearchIndex(Protocol):
@@ -105,6 +109,7 @@ class SearchIndex(Protocol):
     def delete(self, material_ids: Iterable[int]) -> int: ...
     def search(self, query: SearchQuery) -> SearchResult: ...
     def suggest(self, prefix: str, limit: int = 8) -> list[str]: ...
+    def set_popularity(self, scores: dict[int, int]) -> int: ...
     def clear(self) -> None: ...
     def count(self) -> int: ...
     def check(self) -> str: ...
@@ -148,7 +153,7 @@ def validate_query(query: SearchQuery) -> SearchQuery:
     page = _bounded_int(query.page, "page", MAX_PAGE)
     per_page = _bounded_int(query.per_page, "per_page", MAX_PER_PAGE)
     if query.sort not in SORTS:
-        raise SearchQueryError("Cách sắp xếp không hợp lệ (relevance hoặc newest).", field="sort")
+        raise SearchQueryError(SORT_ERROR, field="sort")
     text = query.text if isinstance(query.text, str) else ""
     return replace(query, text=text[:MAX_QUERY_CHARS], filters=_checked_filters(query.filters),
                    page=page, per_page=per_page)

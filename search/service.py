@@ -20,6 +20,7 @@ from repository.config import Settings
 from repository.models import Material, PageText, ReferenceItem, SearchOutbox, Unit, utcnow
 from search.interfaces import PageText as IndexedPage
 from search.interfaces import SearchDocument, SearchIndex
+from search.usage_models import MaterialUsage
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -52,6 +53,8 @@ def build_documents(session: Session, material_ids: list[int]) -> list[SearchDoc
                                .where(PageText.version_id.in_(version_ids)).order_by(PageText.number)):
         pages.setdefault(row.version_id, []).append(IndexedPage(row.number, row.text))
     provinces = dict(session.execute(select(Unit.id, Unit.province_code)).all())
+    popularity = dict(session.execute(select(MaterialUsage.material_id, MaterialUsage.popularity)
+                                      .where(MaterialUsage.material_id.in_(material_ids))).all())
     subject_names = dict(session.execute(select(ReferenceItem.code, ReferenceItem.name_vi)
                                          .where(ReferenceItem.domain == "subject")).all())
     docs = []
@@ -63,7 +66,7 @@ def build_documents(session: Session, material_ids: list[int]) -> list[SearchDoc
             lesson=m.lesson, body=body, kind=m.kind, subject_name=subject_names.get(m.subject, ""),
             level=m.level, grade=m.grade, subject=m.subject,
             series=m.series, licence=m.licence, province=provinces.get(m.unit_id) or "",
-            published_at=m.published_at, pages=version_pages))
+            published_at=m.published_at, pages=version_pages, popularity=popularity.get(m.id, 0)))
     return docs
 
 
@@ -131,6 +134,18 @@ def _drain(app: Flask, limit: int) -> int:
             session.commit()
             done += len(rows)
     return done
+
+
+def push_popularity(app: Flask, scores: dict[int, int]) -> None:
+    """Give the index the new popularity of these materials, as its only writer of the moment. A failure
+    is logged only: the totals are in the database and the next flush or a reindex carries them."""
+    if not scores:
+        return
+    try:
+        with single_index_writer(app):
+            app.extensions["search"].set_popularity(scores)
+    except Exception as exc:
+        log.warning("search index did not take the popularity of %d materials: %s", len(scores), exc)
 
 
 def published_ids(session: Session) -> Iterator[list[int]]:

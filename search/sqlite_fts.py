@@ -16,11 +16,13 @@ import logging
 import sqlite3
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from search.analysis import (
     QueryTerm,
@@ -46,16 +48,19 @@ from search.interfaces import (
     SearchResult,
     validate_query,
 )
+from search.spelling import SUGGEST_LENGTH, TOLERANT_LENGTH, closest, max_edits, respell, unquoted_words
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-SCHEMA_VERSION = 2          # 2: pages keep their folded text (an index of version 1 gains it in place)
+SCHEMA_VERSION = 3          # 2: pages keep their folded text; 3: documents keep their popularity (both in place)
 POOL_SIZE = 8
 BUSY_TIMEOUT_SECONDS = 30.0
 MAX_TITLE_PAIRS = 6         # adjacent pairs of the query looked up in titles to rank closer titles first
 SUGGEST_WORDS = 12          # a title is suggested from each of its first words
 SUGGEST_SCAN = 2000         # rows read per suggestion look-up, however short the prefix
 MAX_PREFIX_CHARS = 100
+CACHE_ENTRIES = 1024        # entries of each cache: counts per (match, filters), results per whole query
 
 # Indexed text fields with their BM25 weights: title > chapter/lesson > subject > description > body.
 TEXT_FIELDS = {"title": 10.0, "chapter": 4.0, "lesson": 4.0, "subject_name": 3.0, "description": 2.0,
@@ -73,12 +78,14 @@ CREATE TABLE IF NOT EXISTS documents (
     title TEXT NOT NULL, description TEXT NOT NULL, chapter TEXT NOT NULL, lesson TEXT NOT NULL,
     body TEXT NOT NULL, kind TEXT NOT NULL, level TEXT NOT NULL, grade INTEGER, subject TEXT NOT NULL,
     subject_name TEXT NOT NULL, series TEXT NOT NULL, licence TEXT NOT NULL, province TEXT NOT NULL,
-    published_at TEXT
+    published_at TEXT, popularity INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS documents_newest ON documents (published_at DESC, material_id DESC);
 CREATE INDEX IF NOT EXISTS documents_subject ON documents (subject, grade);
 CREATE INDEX IF NOT EXISTS documents_level ON documents (level, grade);
 CREATE INDEX IF NOT EXISTS documents_kind ON documents (kind);
+CREATE INDEX IF NOT EXISTS documents_grade ON documents (grade);
+CREATE INDEX IF NOT EXISTS documents_popular ON documents (popularity DESC, material_id DESC);
 CREATE TABLE IF NOT EXISTS pages (
     material_id INTEGER NOT NULL, number INTEGER NOT NULL, text TEXT NOT NULL, folded TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (material_id, number)
@@ -92,10 +99,15 @@ CREATE TABLE IF NOT EXISTS suggestions (
 );
 CREATE INDEX IF NOT EXISTS suggestions_key ON suggestions (key);
 CREATE INDEX IF NOT EXISTS suggestions_material ON suggestions (material_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS documents_vocab USING fts5vocab(documents_fts, 'row');
+CREATE TABLE IF NOT EXISTS generation (
+    id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL, popularity_n INTEGER NOT NULL
+);
 """
 TABLES = ("documents", "pages", "documents_fts", "suggestions")
+SCHEMA_TABLES = (*TABLES, "documents_vocab", "generation")
 DOCUMENT_COLUMNS = ("material_id", *TEXT_FIELDS, "kind", "level", "grade", "subject", "series", "licence",
-                    "province", "published_at")
+                    "province", "published_at", "popularity")
 # SQL below is assembled from this module's constant identifiers only; every value is a bound parameter.
 INSERT_DOCUMENT = (f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)}) "  # noqa: S608
                    f"VALUES ({', '.join(':' + c for c in DOCUMENT_COLUMNS)})")
@@ -198,7 +210,7 @@ def _prepare(doc: SearchDocument) -> _Prepared:
     row = {**fields, "material_id": doc.material_id, "kind": clean(doc.kind), "level": clean(doc.level),
            "grade": doc.grade, "subject": clean(doc.subject), "series": clean(doc.series),
            "licence": clean(doc.licence), "province": clean(doc.province),
-           "published_at": _timestamp(doc.published_at)}
+           "published_at": _timestamp(doc.published_at), "popularity": int(doc.popularity or 0)}
     unique_pages = {(m, n): (m, n, t, fold(t)) for m, n, t in pages}
     return _Prepared(row=row, pages=list(unique_pages.values()),
                      indexed=(*(f for f, _ in forms), *(x for _, x in forms)),
@@ -223,23 +235,68 @@ def _sorted_facet(values: list[FacetValue]) -> list[FacetValue]:
     return sorted(values, key=lambda v: (-v.count, v.value))
 
 
-def _page_hits(conn: sqlite3.Connection, material_id: int, terms: list[QueryTerm]) -> list[PageHit]:
-    """The best MAX_PAGE_HITS pages of a material holding every term: most occurrences of the query's
-    words first, then the earliest page. SQLite keeps the pages whose folded text contains every word;
-    whole words and phrases are checked on the best of them only. A material of one page has none: its
-    snippet already shows that page."""
+def _page_hits(conn: sqlite3.Connection, material_ids: list[int], terms: list[QueryTerm]) -> dict[int, list[PageHit]]:
+    """For each material, its best MAX_PAGE_HITS pages holding every term: most occurrences of the
+    query's words first, then the earliest page. One statement for all the materials of a page of
+    results: SQLite keeps the pages whose folded text contains every word, of materials of two pages or
+    more (a material of one page has none: its snippet already shows that page); whole words and
+    phrases are checked on the best of them only."""
     words = sorted({w for term in terms for w in term.folded})
-    stored = conn.execute("SELECT count(*) FROM pages WHERE material_id = ?", (material_id,)).fetchone()[0]
-    if not words or stored < 2:
-        return []
+    if not words or not material_ids:
+        return {}
+    ids = ", ".join("?" * len(material_ids))
     contains = " AND ".join(["instr(folded, ?) > 0"] * len(words))
-    rows = conn.execute(f"SELECT number, text, folded FROM pages WHERE material_id = ? AND {contains}",  # noqa: S608
-                        (material_id, *words)).fetchall()
-    ranked = sorted(rows, key=lambda row: (-sum(row[2].count(w) for w in words), row[0]))
+    rows = conn.execute(f"SELECT material_id, number, text, folded FROM pages WHERE material_id IN ({ids}) "  # noqa: S608
+                        f"AND {contains} AND material_id IN (SELECT material_id FROM pages WHERE material_id "
+                        f"IN ({ids}) GROUP BY material_id HAVING count(*) > 1)",
+                        (*material_ids, *words, *material_ids)).fetchall()
+    by_material: dict[int, list[tuple[int, str, str]]] = {}
+    for material_id, number, text, folded in rows:
+        by_material.setdefault(material_id, []).append((number, text, folded))
     patterns = term_patterns(terms)
-    best = (row for row in ranked if holds_every_term(row[2], patterns))
-    return [PageHit(number=number, snippet=highlight([text], words))
-            for number, text, _ in itertools.islice(best, MAX_PAGE_HITS)]
+    found = {}
+    for material_id, pages in by_material.items():
+        ranked = sorted(pages, key=lambda row: (-sum(row[2].count(w) for w in words), row[0]))
+        best = (row for row in ranked if holds_every_term(row[2], patterns))
+        found[material_id] = [PageHit(number=number, snippet=highlight([text], words))
+                              for number, text, _ in itertools.islice(best, MAX_PAGE_HITS)]
+    return found
+
+
+def _query_key(query: SearchQuery) -> tuple:
+    """Every field of the query, hashable: a field added to SearchQuery (a visibility scope, say) is part
+    of the results cache key without anyone having to remember it."""
+    def hashable(value: object) -> object:
+        if isinstance(value, dict):
+            return tuple(sorted((k, hashable(v)) for k, v in value.items()))
+        if isinstance(value, list | set | tuple):
+            return tuple(hashable(v) for v in value)
+        return value
+    return tuple((f.name, hashable(getattr(query, f.name))) for f in fields(query))
+
+
+class LruCache:
+    """A thread-safe mapping keeping its `size` most recently used entries (size 0 keeps nothing)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: T) -> T:
+        with self._lock:
+            if self.size:
+                self._entries[key] = value
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+        return value
 
 
 class SqliteFtsIndex:
@@ -247,11 +304,15 @@ class SqliteFtsIndex:
 
     name = "sqlite-fts5"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, cache_entries: int = CACHE_ENTRIES) -> None:
+        """``cache_entries`` = 0 turns the counts and results caches off (to measure the uncached path)."""
         self.path = Path(path)
         self._pool: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._schema_ready = False
+        self._counts_cache = LruCache(cache_entries)
+        self._results_cache = LruCache(cache_entries)
+        self._vocabulary_cache: dict[tuple[int, str], list[tuple[str, int]]] = {}
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -269,14 +330,17 @@ class SqliteFtsIndex:
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, 1, SCHEMA_VERSION):
+            if version not in (0, 1, 2, SCHEMA_VERSION):
                 log.warning("search index %s has schema %s, rebuilding it empty: run reindex", self.path,
                             version)
-                for table in TABLES:
+                for table in SCHEMA_TABLES:
                     conn.execute(f"DROP TABLE IF EXISTS {table}")
+            if version in (1, 2):
+                self._add_popularity(conn)
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            conn.execute("INSERT OR IGNORE INTO generation VALUES (1, 0, 0)")
             if version == 1:
                 self._fold_stored_pages(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -285,6 +349,13 @@ class SqliteFtsIndex:
             conn.execute("ROLLBACK")
             raise
         self._schema_ready = True
+
+    @staticmethod
+    def _add_popularity(conn: sqlite3.Connection) -> None:
+        """Version 2 to 3: documents gain their popularity (0 until the next usage flush or reindex)."""
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
+        if "popularity" not in columns:
+            conn.execute("ALTER TABLE documents ADD COLUMN popularity INTEGER NOT NULL DEFAULT 0")
 
     @staticmethod
     def _fold_stored_pages(conn: sqlite3.Connection) -> None:
@@ -312,9 +383,14 @@ class SqliteFtsIndex:
                 conn.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, bump: str = "n") -> Iterator[sqlite3.Connection]:
+        """A write transaction that bumps a generation number: ``n`` when documents change (it keys the
+        cached counts, vocabulary and results), ``popularity_n`` when only popularity does (it keys the
+        cached results only, as counts and words do not depend on it)."""
         with self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
+            conn.execute({"n": "UPDATE generation SET n = n + 1",
+                          "popularity_n": "UPDATE generation SET popularity_n = popularity_n + 1"}[bump])
             try:
                 yield conn
             except BaseException:
@@ -371,6 +447,16 @@ class SqliteFtsIndex:
             for table in TABLES:
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608
 
+    def set_popularity(self, scores: dict[int, int]) -> int:
+        """Set the popularity (sort "popular") of documents in the index; others are ignored."""
+        rows = [(int(score), int(material_id)) for material_id, score in scores.items()]
+        if not rows:
+            return 0
+        with self._transaction(bump="popularity_n") as conn:
+            before = conn.total_changes
+            conn.executemany("UPDATE documents SET popularity = ? WHERE material_id = ?", rows)
+            return conn.total_changes - before
+
     def optimize(self) -> None:
         """Merge the full-text index into one segment (optional: worth running after a reindex)."""
         with self._transaction() as conn:
@@ -392,13 +478,74 @@ class SqliteFtsIndex:
         return "ok"
 
     def search(self, query: SearchQuery) -> SearchResult:
+        """Answered from the results cache when the same query was answered since the index last changed
+        (for sort "popular": since popularity last changed, too). The result is shared with later callers:
+        treat it as read-only."""
         checked = validate_query(query)
-        match = match_expression(checked.text)
         with self._snapshot() as conn:
-            total, facets = self._counts(conn, match, checked.filters)
-            rows = self._hits(conn, match, exact_expression(checked.text), checked) if total else []
-            hits = self._with_snippets(conn, rows, checked.text if match else "")
-        return SearchResult(total=total, hits=hits, facets=facets)
+            generation, popularity_generation = conn.execute("SELECT n, popularity_n FROM generation").fetchone()
+            key = (generation, popularity_generation if checked.sort == "popular" else 0, _query_key(checked))
+            cached = self._results_cache.get(key)
+            if cached is None:
+                cached = self._results_cache.put(key, self._search(conn, generation, checked))
+        return cached
+
+    def _search(self, conn: sqlite3.Connection, generation: int, checked: SearchQuery) -> SearchResult:
+        corrections = self._corrections(conn, generation, checked.text, TOLERANT_LENGTH)
+        text = respell(checked.text, corrections)
+        checked = replace(checked, text=text)
+        match = match_expression(text)
+        total, facets = self._cached_counts(conn, generation, match, checked.filters)
+        rows = self._hits(conn, match, exact_expression(text), checked) if total else []
+        hits = self._with_snippets(conn, rows, text if match else "")
+        suggestion = self._did_you_mean(conn, generation, text) if match and not total else ""
+        return SearchResult(total=total, hits=hits, facets=facets, suggestion=suggestion,
+                            corrected=text if corrections else "")
+
+    # -- spelling ------------------------------------------------------------------------------
+
+    def _vocabulary(self, conn: sqlite3.Connection, generation: int, first: str) -> list[tuple[str, int]]:
+        """Folded index words starting with `first`, with their document counts, cached per generation."""
+        key = (generation, first)
+        cached = self._vocabulary_cache.get(key)
+        if cached is None:
+            rows = conn.execute("SELECT term, doc FROM documents_vocab WHERE term >= ? AND term < ?",
+                                (first, chr(ord(first) + 1))).fetchall()
+            cached = [(term, documents) for term, documents in rows if fold(term) == term]
+            with self._lock:
+                self._vocabulary_cache = {k: v for k, v in self._vocabulary_cache.items() if k[0] == generation}
+                self._vocabulary_cache[key] = cached
+        return cached
+
+    def _corrections(self, conn: sqlite3.Connection, generation: int, text: str, shortest: int) -> dict[str, str]:
+        """Closest index word for each unquoted word of at least `shortest` letters the index lacks."""
+        corrections = {}
+        for word in dict.fromkeys(unquoted_words(text)):
+            edits = max_edits(word, shortest)
+            if not edits or conn.execute("SELECT 1 FROM documents_vocab WHERE term = ?", (word,)).fetchone():
+                continue
+            found = closest(word, self._vocabulary(conn, generation, word[0]), edits)
+            if found:
+                corrections[word] = found[0]
+        return corrections
+
+    def _did_you_mean(self, conn: sqlite3.Connection, generation: int, text: str) -> str:
+        """A close spelling of a query that found nothing, offered only when it finds something
+        (without filters, which the page offers to drop as well)."""
+        respelled = respell(text, self._corrections(conn, generation, text, SUGGEST_LENGTH))
+        if respelled == text:
+            return ""
+        total, _ = self._cached_counts(conn, generation, match_expression(respelled), {})
+        return respelled if total else ""
+
+    def _cached_counts(self, conn: sqlite3.Connection, generation: int, match: str,
+                       filters: dict[str, str]) -> tuple[int, dict[str, list[FacetValue]]]:
+        """Total and facets depend only on the documents, so they are kept per index generation:
+        a common query or browse page is counted once until the index changes. Every input of _counts
+        must be part of the key."""
+        key = (generation, match, tuple(sorted(filters.items())))
+        cached = self._counts_cache.get(key)
+        return cached if cached is not None else self._counts_cache.put(key, self._counts(conn, match, filters))
 
     @staticmethod
     def _candidates(match: str) -> str:
@@ -420,7 +567,10 @@ class SqliteFtsIndex:
             selects.append(f"SELECT '{name}', d.{name}, count(*) FROM base d "  # noqa: S608
                            f"WHERE {facet_where} AND d.{name} IS NOT NULL AND d.{name} != '' "
                            f"GROUP BY d.{name}")
-        sql = f"WITH base AS MATERIALIZED ({self._candidates(match)}) " + " UNION ALL ".join(selects)
+        # The candidates of a text query are computed once; browsing reads the documents table directly
+        # in each select, so that each facet counts over its own index.
+        materialized = "MATERIALIZED" if match else "NOT MATERIALIZED"
+        sql = f"WITH base AS {materialized} ({self._candidates(match)}) " + " UNION ALL ".join(selects)
         if match:
             params["match"] = match
         facets: dict[str, list[FacetValue]] = {name: [] for name in FACET_FIELDS}
@@ -436,6 +586,7 @@ class SqliteFtsIndex:
     def _hits(conn: sqlite3.Connection, match: str, exact: str, query: SearchQuery) -> list[tuple]:
         where, params = _filter_sql(query.filters)
         newest = "d.published_at DESC NULLS LAST, d.material_id DESC"
+        popular = "d.popularity DESC, "
         columns = "d.material_id, d.title, d.kind, d.subject, d.grade, d.level"
         if match:
             tier = f"{_in_fts(':exact')} DESC, " if exact else ""
@@ -443,28 +594,32 @@ class SqliteFtsIndex:
             params.update({f"pair{i}": pair for i, pair in enumerate(pairs)})
             title_tier = " + ".join(_in_fts(f":pair{i}") for i in range(len(pairs)))
             relevance = f"{tier}{title_tier + ' DESC, ' if pairs else ''}score DESC, {newest}"
+            order = {"relevance": relevance, "newest": newest, "popular": f"{popular}score DESC, {newest}"}
             sql = (f"SELECT {columns}, -bm25(documents_fts, {BM25_WEIGHTS}) AS score "  # noqa: S608
                    f"FROM documents_fts JOIN documents d ON d.material_id = documents_fts.rowid "
-                   f"WHERE documents_fts MATCH :match AND {where} ORDER BY "
-                   + (relevance if query.sort == "relevance" else newest))
+                   f"WHERE documents_fts MATCH :match AND {where} ORDER BY " + order[query.sort])
             params.update(match=match, exact=exact)
         else:
-            sql = f"SELECT {columns}, 0.0 AS score FROM documents d WHERE {where} ORDER BY {newest}"  # noqa: S608
+            order = f"{popular}{newest}" if query.sort == "popular" else newest
+            sql = f"SELECT {columns}, 0.0 AS score FROM documents d WHERE {where} ORDER BY {order}"  # noqa: S608
         params.update(limit=query.per_page, offset=(query.page - 1) * query.per_page)
         return conn.execute(sql + " LIMIT :limit OFFSET :offset", params).fetchall()
 
     @staticmethod
     def _with_snippets(conn: sqlite3.Connection, rows: list[tuple], text: str) -> list[SearchHit]:
+        """The hits with their snippets and page hits, read for all of them at once."""
         terms = parse_query(text)
         words = [w for term in terms for w in term.folded]
-        hits = []
-        for material_id, title, kind, subject, grade, level, score in rows:
-            fields = conn.execute("SELECT description, body, title FROM documents WHERE material_id = ?",
-                                  (material_id,)).fetchone() or ("", "", "")
-            hits.append(SearchHit(material_id=material_id, title=title, kind=kind, subject=subject,
-                                  grade=grade, level=level, snippet=highlight(fields, words),
-                                  score=float(score), pages=_page_hits(conn, material_id, terms)))
-        return hits
+        ids = [row[0] for row in rows]
+        marks = ", ".join("?" * len(ids))
+        fields = {row[0]: row[1:] for row in conn.execute(
+            f"SELECT material_id, description, body, title FROM documents WHERE material_id IN ({marks})",  # noqa: S608
+            ids)}
+        pages = _page_hits(conn, ids, terms)
+        return [SearchHit(material_id=material_id, title=title, kind=kind, subject=subject, grade=grade, level=level,
+                          snippet=highlight(fields.get(material_id, ("", "", "")), words), score=float(score),
+                          pages=pages.get(material_id, []))
+                for material_id, title, kind, subject, grade, level, score in rows]
 
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         """Titles and subject names whose words start with the prefix (diacritics-insensitive):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
@@ -14,12 +15,15 @@ from repository.reference import current_reference
 from repository.textbooks.services import hit_thumbnail_url, page_chapter
 from search.interfaces import (
     FACET_FIELDS,
+    SORT_ERROR,
+    SORTS,
     SearchHit,
     SearchQuery,
     SearchQueryError,
     SearchResult,
     SearchUnavailable,
 )
+from search.usage import most_used
 
 bp = Blueprint("search", __name__, template_folder="templates")
 
@@ -50,8 +54,8 @@ def query_from_request() -> SearchQuery:
         if len(value) > 80:
             raise BadSearch("filter", "Giá trị bộ lọc quá dài.")
     sort = request.args.get("sort", "relevance")
-    if sort not in {"relevance", "newest"}:
-        raise BadSearch("sort", "Cách sắp xếp không hợp lệ (relevance hoặc newest).")
+    if sort not in SORTS:
+        raise BadSearch("sort", SORT_ERROR)
     per_page_default = int(current_app.extensions["settings"].get("search", "per_page", 20))
     return SearchQuery(text=request.args.get("q", "")[:500], filters=filters,
                        page=_int_arg("page", 1, 1, MAX_PAGE),
@@ -75,8 +79,19 @@ def _pages_as_list(hit: SearchHit) -> list[dict[str, Any]]:
             for p, chapter in zip(hit.pages, chapters, strict=True)]
 
 
-def result_as_dict(result: SearchResult) -> dict[str, Any]:
+def without_filters_total(query: SearchQuery, result: SearchResult) -> int | None:
+    """When a filtered search found nothing: how many the same words find without filters (the "no
+    results" page offers that search). None when there is nothing to offer."""
+    if result.total or not query.filters:
+        return None
+    return run_search(replace(query, filters={}, page=1, per_page=1)).total
+
+
+def result_as_dict(result: SearchResult, without_filters: int | None = None) -> dict[str, Any]:
     return {
+        "corrected": result.corrected or None,
+        "suggestion": result.suggestion or None,
+        "without_filters": without_filters,
         "total": result.total,
         "hits": [{"id": h.material_id, "title": h.title, "kind": h.kind, "subject": h.subject,
                   "grade": h.grade, "level": h.level, "snippet": h.snippet,
@@ -94,7 +109,7 @@ def home():
                         .order_by(Material.published_at.desc()).limit(8)).all()
     counts = dict(db.execute(select(Material.level, func.count()).where(
         Material.published_version_id.is_not(None)).group_by(Material.level)).all())
-    return render_template("search/home.html", newest=newest, level_counts=counts,
+    return render_template("search/home.html", newest=newest, level_counts=counts, most_used=most_used(db),
                            ref=current_reference(db))
 
 
@@ -105,6 +120,7 @@ def results():
     try:
         query = query_from_request()
         result = run_search(query)
+        without_filters = without_filters_total(query, result)
     except (BadSearch, SearchQueryError) as exc:
         message = getattr(exc, "message_vi", str(exc))
         return render_template("search/results.html", query=None, result=None, error=message, ref=ref,
@@ -113,20 +129,22 @@ def results():
         return render_template("search/results.html", query=None, result=None, error=str(exc), ref=ref,
                                args=request.args), 503
     return render_template("search/results.html", query=query, result=result, error=None, ref=ref,
-                           args=request.args, page_url=page_url)
+                           args=request.args, page_url=page_url, without_filters=without_filters)
 
 
 @bp.get("/api/v1/search")
 def api_search():
     try:
-        result = run_search(query_from_request())
+        query = query_from_request()
+        result = run_search(query)
+        without_filters = without_filters_total(query, result)
     except BadSearch as exc:
         return api_error(400, "invalid_query", exc.message_vi, exc.field)
     except SearchQueryError as exc:
         return api_error(400, "invalid_query", str(exc), getattr(exc, "field", None))
     except SearchUnavailable as exc:
         return api_error(503, "search_unavailable", str(exc))
-    return jsonify(result_as_dict(result))
+    return jsonify(result_as_dict(result, without_filters))
 
 
 @bp.get("/api/v1/suggest")

@@ -86,6 +86,7 @@ def make_test_app(tmp_path: Path, database_url: str, **sections: Any):
 def app(tmp_path, database_url) -> Iterator:
     app = make_test_app(tmp_path, database_url)
     yield app
+    app.extensions["usage"].close()  # stops the usage flusher before the database goes
     app.extensions["search"].close()
     app.extensions["db"].dispose()
 

@@ -91,17 +91,27 @@ def _update_aliases(cluster: FakeCluster, parts: list[str], request: Request) ->
 
 
 def _bulk(cluster: FakeCluster, parts: list[str], request: Request) -> tuple[int, Any]:
+    """Index and update (partial "doc") actions; an update of a missing document is a 404 item."""
     items = []
     lines = request.body
     for action, source in zip(lines[::2], lines[1::2], strict=True):
-        meta = action["index"]
+        op, meta = next(iter(action.items()))
         targets = cluster.targets(meta["_index"])
         if len(targets) != 1:
-            items.append({"index": {"_id": meta["_id"], "status": 400, "error": {"type": "no_write_index"}}})
+            items.append({op: {"_id": meta["_id"], "status": 400, "error": {"type": "no_write_index"}}})
             continue
-        cluster.indices[targets[0]][meta["_id"]] = source
-        items.append({"index": {"_index": targets[0], "_id": meta["_id"], "status": 201, "result": "created"}})
-    return 200, {"took": 1, "errors": any(i["index"]["status"] >= 300 for i in items), "items": items}
+        documents = cluster.indices[targets[0]]
+        if op == "update":
+            if meta["_id"] not in documents:
+                items.append({op: {"_id": meta["_id"], "status": 404,
+                                   "error": {"type": "document_missing_exception"}}})
+                continue
+            documents[meta["_id"]] = {**documents[meta["_id"]], **source["doc"]}
+            items.append({op: {"_index": targets[0], "_id": meta["_id"], "status": 200, "result": "updated"}})
+            continue
+        documents[meta["_id"]] = source
+        items.append({op: {"_index": targets[0], "_id": meta["_id"], "status": 201, "result": "created"}})
+    return 200, {"took": 1, "errors": any(next(iter(i.values()))["status"] >= 300 for i in items), "items": items}
 
 
 def _count(cluster: FakeCluster, parts: list[str], request: Request) -> tuple[int, Any]:

@@ -15,13 +15,14 @@ from search.elastic import ElasticsearchIndex, index_template, search_body, to_s
 from search.interfaces import SearchDocument, SearchQuery, SearchQueryError, SearchUnavailable
 from tests.conftest import make_test_app
 from tests.search.conftest import collection
-from tests.search.fake_elasticsearch import URL, FakeCluster, fake_client
+from tests.search.fake_elasticsearch import URL, FakeCluster, empty_response, fake_client
 
 FOLDED_FIELDS = ["title^10", "chapter^4", "lesson^4", "subject_name^3", "description^2", "body^1"]
 EXACT_FIELDS = ["title.exact", "chapter.exact", "lesson.exact", "subject_name.exact", "description.exact",
                 "body.exact"]
 PAIR_FIELDS = ["title.shingles^10", "chapter.shingles^4", "lesson.shingles^4", "subject_name.shingles^3",
                "description.shingles^2", "body.shingles^1"]
+FUZZY = {"fuzziness": "AUTO:5,8", "prefix_length": 1}
 HOSTILE = ['title:* OR 1=1', 'NEAR(a b', '"unbalanced', '{"query_string": {"query": "*"}}', "a AND b || c",
            "\\\\ / ~ ^ ! @ # $ % & * ( ) [ ] { } < >", "body:(x) -y +z", "a" * 600, "đ*?"]
 
@@ -156,8 +157,8 @@ def test_representative_query_body_is_pinned(engine: ElasticsearchIndex, cluster
     body = sent_search_body(engine, cluster, SearchQuery(text="Học sinh", filters={"subject": "gdcd"},
                                                          page=2, per_page=5))
     assert body["query"] == {"bool": {
-        "must": [{"multi_match": {"query": "hoc", "type": "best_fields", "fields": FOLDED_FIELDS}},
-                 {"multi_match": {"query": "sinh", "type": "best_fields", "fields": FOLDED_FIELDS}}],
+        "must": [{"multi_match": {"query": "hoc", "type": "best_fields", "fields": FOLDED_FIELDS, **FUZZY}},
+                 {"multi_match": {"query": "sinh", "type": "best_fields", "fields": FOLDED_FIELDS, **FUZZY}}],
         "should": [
             {"constant_score": {"filter": {"bool": {"must": [
                 {"multi_match": {"query": "học", "type": "phrase", "fields": EXACT_FIELDS}}]}}, "boost": 1000}},
@@ -319,3 +320,55 @@ def test_published_at_is_sent_in_utc() -> None:
     aware = to_source(SearchDocument(1, "x", published_at=datetime(2025, 1, 1, 14, tzinfo=hanoi)))
     assert aware["published_at"] == "2025-01-01T07:00:00+00:00"
     assert to_source(SearchDocument(1, "x"))["published_at"] is None
+
+
+# -- typo tolerance, "did you mean", most used -----------------------------------------------
+
+
+def test_single_words_are_fuzzy_and_phrases_are_not(engine: ElasticsearchIndex, cluster: FakeCluster) -> None:
+    body = sent_search_body(engine, cluster, SearchQuery(text='phuogn "bậc hai"'))
+    must = body["query"]["bool"]["must"]
+    assert must == [
+        {"multi_match": {"query": "phuogn", "type": "best_fields", "fields": FOLDED_FIELDS, **FUZZY}},
+        {"multi_match": {"query": "bac hai", "type": "phrase", "fields": FOLDED_FIELDS}}]
+
+
+def test_term_suggester_is_asked_for_unquoted_words(engine: ElasticsearchIndex, cluster: FakeCluster) -> None:
+    body = sent_search_body(engine, cluster, SearchQuery(text='Phưong trìhn "bậc hai"', filters={"grade": "9"}))
+    assert body["suggest"] == {"text": "phuong trihn", "spelling": {"term": {
+        "field": "title", "suggest_mode": "missing", "prefix_length": 1, "min_word_length": 3, "max_edits": 2,
+        "size": 1}}}
+    browse = sent_search_body(engine, cluster, SearchQuery(text='"bậc hai"'))
+    assert "suggest" not in browse
+
+
+def test_no_hits_offers_the_suggested_spelling(engine: ElasticsearchIndex, cluster: FakeCluster) -> None:
+    cluster.search_response = {**empty_response(), "suggest": {"spelling": [
+        {"text": "phuong", "offset": 0, "length": 6, "options": []},
+        {"text": "trihn", "offset": 7, "length": 5, "options": [{"text": "trinh", "score": 0.8, "freq": 40}]}]}}
+    assert engine.search(SearchQuery(text="phuong trihn")).suggestion == "phuong trinh"
+    cluster.search_response = {**empty_response(), "suggest": {"spelling": [
+        {"text": "toan", "offset": 0, "length": 4, "options": []}]}}
+    assert engine.search(SearchQuery(text="toan")).suggestion == ""
+
+
+def test_popular_sort_puts_popularity_first(engine: ElasticsearchIndex, cluster: FakeCluster) -> None:
+    newest = [{"published_at": {"order": "desc", "missing": "_last"}}, {"material_id": "desc"}]
+    popular = {"popularity": {"order": "desc", "missing": "_last"}}
+    assert sent_search_body(engine, cluster, SearchQuery(text="toán", sort="popular"))["sort"] == \
+        [popular, "_score", *newest]
+    assert sent_search_body(engine, cluster, SearchQuery(sort="popular"))["sort"] == [popular, *newest]
+
+
+def test_popularity_is_indexed_and_updated_in_place(engine: ElasticsearchIndex, cluster: FakeCluster) -> None:
+    docs = collection()[:3]
+    docs[0].popularity = 7
+    engine.upsert(docs)
+    [index_name] = cluster.targets("hoclieu-materials")
+    assert cluster.indices[index_name]["1"]["popularity"] == 7
+    assert engine.set_popularity({2: 40, 999: 3}) == 1  # 999 is not in the index: skipped, not an error
+    assert cluster.indices[index_name]["2"]["popularity"] == 40
+    assert cluster.indices[index_name]["2"]["title"] == docs[1].title
+    assert "999" not in cluster.indices[index_name]
+    update = cluster.requests_to("PUT", "/_bulk")[-1].body
+    assert update[:2] == [{"update": {"_index": "hoclieu-materials", "_id": "2"}}, {"doc": {"popularity": 40}}]
