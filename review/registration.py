@@ -3,16 +3,22 @@ outbox, overdue assignments), the append-only audit guard and the template helpe
 
 from __future__ import annotations
 
-from flask import Flask
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
 from flask_login import current_user
 
+from repository.db import get_session
 from review import models  # noqa: F401  (registers the review tables on Base.metadata)
 from review.assignment import reassign_overdue
 from review.audit import guard_audit_records
 from review.config import review_config
 from review.mail import send_pending
+from review.notifications import unread_count
+from review.reminders import remind_overdue
+from review.scopes import published_scope
 from review.services import allowed_actions
-from review.states import ACTION_LABELS, DECISIONS, EVENT_LABELS, STATES
+from review.states import ACTION_LABELS, DECISIONS, EVENT_LABELS, INTERNAL_ACTIONS, STATES
 from review.views import bp
 
 
@@ -23,7 +29,33 @@ def drain_mail(app: Flask) -> None:
 
 def reassign_late(app: Flask) -> None:
     with app.extensions["db"].session() as session:
-        reassign_overdue(session, app.extensions["review"])
+        cfg = app.extensions["review"]
+        reassign_overdue(session, cfg, grace=cfg.reassign_grace)
+
+
+def send_reminders(app: Flask) -> None:
+    with app.extensions["db"].session() as session:
+        remind_overdue(session)
+
+
+@click.group("review", help="Thẩm định: việc định kỳ.")
+def review_cli() -> None:
+    pass
+
+
+@review_cli.command("remind", help="Gửi nhắc hạn (e-mail qua hàng đợi thư và thông báo) cho việc quá hạn.")
+@with_appcontext
+def remind_command() -> None:
+    app = current_app
+    with app.extensions["db"].session() as session:
+        reminded = remind_overdue(session)
+    send_pending_now(app)
+    click.echo(f"{len(reminded)} reminder(s) queued")
+
+
+def send_pending_now(app: Flask) -> None:
+    """Try the mail outbox once; what the server refuses stays queued for the worker."""
+    drain_mail(app)
 
 
 def register(app: Flask) -> None:
@@ -33,14 +65,27 @@ def register(app: Flask) -> None:
     guard_audit_records()
     notifications = app.extensions["jobs"].registry.notifications
     notifications["review_mail"] = drain_mail
+    notifications["review_reminders"] = send_reminders
     notifications["review_overdue"] = reassign_late
+    app.cli.add_command(review_cli)
 
     def page_actions(material):
         """Buttons of the material page; with a required rubric, decisions are taken on the review page."""
         actions = allowed_actions(current_user, material)
-        return [t for t in actions if not (cfg.rubric.required and t.action in DECISIONS)]
+        return [t for t in actions if t.action not in INTERNAL_ACTIONS
+                and not (cfg.rubric.required and t.action in DECISIONS)]
+
+    def submit_scopes(material) -> list[tuple[str, str, bool]]:
+        """The scopes a submission may aim at: (code, label, preselected)."""
+        chosen = published_scope(get_session(), material) or cfg.default_scope
+        return [(code, policy.label, code == chosen) for code, policy in cfg.scopes.items()]
+
+    def unread_notifications() -> int:
+        if not getattr(current_user, "is_authenticated", False):
+            return 0
+        return unread_count(get_session(), current_user.id)
 
     @app.context_processor
     def review_helpers():
-        return {"review_actions": page_actions, "state_labels": STATES,
-                "action_labels": {**EVENT_LABELS, **ACTION_LABELS}}
+        return {"review_actions": page_actions, "state_labels": STATES, "submit_scopes": submit_scopes,
+                "unread_notifications": unread_notifications, "action_labels": {**EVENT_LABELS, **ACTION_LABELS}}
