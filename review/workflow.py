@@ -58,22 +58,19 @@ def decide(session: Session, material_id: int, actor: User, cfg: ReviewConfig, d
     if expected_lock is not None and material.lock_version != expected_lock:
         raise conflict(session, material)
     check_transition(session, material, decision, actor, summary)
-    check_assignee(session, material_id, actor)
     request = current_request(session, material_id)
     policy = cfg.policy(request.scope if request else cfg.default_scope)
     _check_scope_field(policy, scope)
     check_eligible(session, actor, material, policy)
+    earlier = approvers(session, material_id, request)
+    if actor.id in earlier:
+        raise ReviewError("already_approved", "Bạn đã phê duyệt học liệu này trong đợt thẩm định hiện tại; "
+                          "cần phê duyệt của chuyên gia khác.", 409)
+    check_assignee(session, material_id, actor)
     if cfg.rubric.required and not summary:
         raise ReviewError("comment_required", "Hãy ghi nhận xét tổng hợp cho quyết định.", 400, "comment")
     rubric = check_rubric(cfg.rubric, scores, comments)
-    action = decision
-    if decision == "approve":
-        earlier = approvers(session, material_id, request)
-        if actor.id in earlier:
-            raise ReviewError("already_approved", "Bạn đã phê duyệt học liệu này trong đợt thẩm định hiện tại; "
-                              "cần phê duyệt của chuyên gia khác.", 409)
-        if len(earlier) + 1 < policy.approvals:
-            action = "endorse"
+    action = "endorse" if decision == "approve" and len(earlier) + 1 < policy.approvals else decision
 
     def record(db: Session, decided: Material, audit: AuditRecord) -> None:
         _store_decision(db, decided, actor, decision, summary, rubric, audit, policy, request.round if request else 0)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from search.audience import es_clause
+from search.audience import PUBLIC_VIEWER, es_clause
 from search.elastic import ElasticsearchIndex, index_template, search_body, to_source
 from search.interfaces import SearchDocument, SearchQuery, SearchQueryError, SearchUnavailable
 from tests.conftest import make_test_app
@@ -263,8 +263,10 @@ def test_suggest_offers_subject_names_first(engine: ElasticsearchIndex, cluster:
         {"_source": {"display": {"title": "Hoá học 10 – Bài 1"}, "subject_name": "Hóa học"}}]}}
     assert engine.suggest("hoa") == ["Hóa học", "Hoạt động trải nghiệm", "Hoá học 10 – Bài 1"]
     body = cluster.requests_to("POST", "/_search")[-1].body
-    assert body["query"]["multi_match"] == {"query": "hoa", "type": "bool_prefix",
-                                            "fields": ["suggest", "suggest._2gram", "suggest._3gram"]}
+    assert body["query"]["bool"]["filter"] == [es_clause(PUBLIC_VIEWER)]
+    assert body["query"]["bool"]["must"][0]["multi_match"] == {"query": "hoa", "type": "bool_prefix",
+                                                               "fields": ["suggest", "suggest._2gram",
+                                                                          "suggest._3gram"]}
     assert engine.suggest("!!!") == [] and engine.suggest(None) == []  # type: ignore[arg-type]
 
 
