@@ -45,16 +45,51 @@ def _version_fields(session: Session, version: MaterialVersion) -> dict[str, Any
             "page_count": version.page_count, "duration": media.get("duration")}
 
 
+def _holds_proposal(material: Material) -> bool:
+    """A published material's new version carries its metadata in its snapshot until approval: the material's
+    own fields are what the public sees meanwhile."""
+    return material.published_version_id is not None and material.current_version_id != material.published_version_id
+
+
 def snapshot(session: Session, material: Material) -> None:
     """Record the metadata and files of the current version as submitted (again, on a resubmission)."""
     version = session.get(MaterialVersion, material.current_version_id)
     if version is None:
         return
-    fields = {name: getattr(material, name) for name in METADATA_FIELDS}
-    fields.update(_version_fields(session, version))
     row = session.get(VersionSnapshot, version.id) or VersionSnapshot(version_id=version.id)
-    row.fields = fields
+    source = row.fields if row.fields and _holds_proposal(material) else \
+        {name: getattr(material, name) for name in METADATA_FIELDS}
+    row.fields = {**{name: source.get(name) for name in METADATA_FIELDS}, **_version_fields(session, version)}
     session.add(row)
+
+
+def propose_metadata(session: Session, material: Material, metadata: dict[str, Any]) -> None:
+    """New metadata for the version being revised: applied at once to a material nobody else sees, kept with the
+    new version of a published material until that version is approved."""
+    if not _holds_proposal(material):
+        for name in METADATA_FIELDS:
+            setattr(material, name, metadata[name])
+    version = session.get(MaterialVersion, material.current_version_id)
+    row = session.get(VersionSnapshot, version.id) or VersionSnapshot(version_id=version.id)
+    row.fields = {**metadata, **_version_fields(session, version)}
+    session.add(row)
+
+
+def proposed_metadata(session: Session, material: Material) -> dict[str, Any]:
+    """The metadata the next approval would publish (the revision form starts from it)."""
+    row = session.get(VersionSnapshot, material.current_version_id or 0)
+    if row is not None and _holds_proposal(material):
+        return {name: row.fields.get(name) for name in METADATA_FIELDS}
+    return {name: getattr(material, name) for name in METADATA_FIELDS}
+
+
+def publish_metadata(session: Session, material: Material) -> None:
+    """At approval, in the publishing transaction: the approved version's metadata becomes the material's."""
+    row = session.get(VersionSnapshot, material.current_version_id or 0)
+    if row is not None:
+        for name in METADATA_FIELDS:
+            if name in row.fields:
+                setattr(material, name, row.fields[name])
 
 
 def _fields(session: Session, version: MaterialVersion) -> dict[str, Any]:

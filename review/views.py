@@ -13,9 +13,9 @@ from sqlalchemy import select
 from repository.api import api_error
 from repository.db import get_session
 from repository.materials.queries import get_visible_material
-from repository.materials.services import material_files
+from repository.materials.services import MaterialError, Upload, add_version, material_files, validate_metadata
 from repository.models import Material, utcnow
-from repository.permissions import can_view_material, has_permission
+from repository.permissions import can_edit_material, can_view_material, has_permission
 from repository.reference import current_reference
 from review.assignment import claim, open_assignment
 from review.audit import audit_csv, records_for
@@ -24,7 +24,7 @@ from review.config import SCOPES, ReviewConfig
 from review.models import ReviewDecision
 from review.notifications import mark_all_read, recent, unread_count
 from review.queue import DUE_FILTERS, QUEUE_STATES, QueueFilters, review_queue
-from review.revisions import diff_since_review
+from review.revisions import diff_since_review, propose_metadata, proposed_metadata
 from review.scopes import approvers, current_request, published_scope, target_policy
 from review.services import Outcome, ReviewError, apply_transition, audit_trail
 from review.states import ACTION_LABELS, DECISIONS, INTERNAL_ACTIONS, STATES
@@ -132,6 +132,55 @@ def comment_page(material_id: int):
     else:
         flash("Đã ghi nhận xét.", "success")
     return redirect(url_for("review.review_page", material_id=material_id, _anchor="comments"), 303)
+
+
+#: States in which the author may revise (mirrors repository.materials.views.REVISABLE_STATES).
+REVISABLE = frozenset({"draft", "changes_requested", "published"})
+
+
+@bp.route("/materials/<int:material_id>/revise", methods=["GET", "POST"])
+@login_required
+def revise(material_id: int):
+    """The author's revision: new metadata and, optionally, a new file. For a published material the public keeps
+    seeing the published version and its metadata until the revision is approved."""
+    db = get_session()
+    material = get_visible_material(db, material_id)
+    if not can_edit_material(current_user, material) or material.status not in REVISABLE:
+        abort(403)
+    ref = current_reference(db)
+    if request.method == "GET":
+        return render_template("review/revise.html", material=material, form=proposed_metadata(db, material),
+                               ref=ref, error=None)
+    try:
+        job = _revise(db, material, ref)
+    except MaterialError as exc:
+        db.rollback()
+        return render_template("review/revise.html", material=material, form=request.form, ref=ref,
+                               error=exc), exc.status
+    if job is not None:
+        current_app.extensions["jobs"].enqueue(job.id)
+    flash("Đã lưu bản sửa. Hãy gửi thẩm định khi sẵn sàng.", "success")
+    return redirect(url_for("materials.detail", material_id=material_id), 303)
+
+
+def _revise(db: Any, material: Material, ref: Any) -> Any:
+    metadata = validate_metadata(request.form.to_dict(), ref)
+    if metadata["kind"] != material.kind:
+        raise MaterialError("kind", "Không thể đổi loại học liệu trong một phiên bản mới.")
+    file = request.files.get("file")
+    job = None
+    if file is not None and file.filename:
+        _version, job = add_version(db, material, author=current_user,
+                                    upload=Upload(file.stream, file.filename, file.mimetype),
+                                    storage=current_app.extensions["storage"],
+                                    sniffer=current_app.extensions["upload_sniffer"],
+                                    max_bytes=current_app.config["MAX_UPLOAD_BYTES"])
+    elif material.current_version_id == material.published_version_id:
+        raise MaterialError("file", "Học liệu đang xuất bản: hãy tải lên tệp của phiên bản mới kèm thông tin sửa.",
+                            "missing")
+    propose_metadata(db, material, metadata)
+    db.commit()
+    return job
 
 
 @bp.get("/notifications")

@@ -15,7 +15,7 @@ from review.config import ReviewConfig, ScopePolicy
 from review.mail import queue_mail
 from review.models import ReviewDecision
 from review.notifications import notify
-from review.revisions import snapshot
+from review.revisions import publish_metadata, snapshot
 from review.rubric import RubricScores, check_rubric
 from review.scopes import approvers, check_eligible, choose_scope, current_request, open_round, published_scope
 from review.services import Outcome, ReviewError, apply_transition, check_transition, conflict
@@ -78,6 +78,7 @@ def decide(session: Session, material_id: int, actor: User, cfg: ReviewConfig, d
             decided.updated_at = utcnow()   # an UPDATE of the row: the optimistic lock still applies
             route(db, decided, cfg, exclude=approvers(db, decided.id, request) | {actor.id})
         elif decision == "approve":
+            publish_metadata(db, decided)
             set_scope(db, decided, policy.scope)
 
     return apply_transition(session, material_id, action, actor, summary, expected_lock=expected_lock,
