@@ -12,7 +12,7 @@ from repository.db import get_session
 from review import models  # noqa: F401  (registers the review tables on Base.metadata)
 from review.assignment import reassign_overdue
 from review.audit import guard_audit_records
-from review.config import review_config
+from review.config import SCOPES, review_config
 from review.mail import send_pending
 from review.notifications import unread_count
 from review.reminders import remind_overdue
@@ -85,7 +85,12 @@ def register(app: Flask) -> None:
             return 0
         return unread_count(get_session(), current_user.id)
 
+    def publication_scope_label(material) -> str:
+        scope = published_scope(get_session(), material)
+        return SCOPES.get(scope, "") if scope else ""
+
     @app.context_processor
     def review_helpers():
         return {"review_actions": page_actions, "state_labels": STATES, "submit_scopes": submit_scopes,
+                "publication_scope_label": publication_scope_label,
                 "unread_notifications": unread_notifications, "action_labels": {**EVENT_LABELS, **ACTION_LABELS}}

@@ -46,6 +46,8 @@ def test_comments_are_anchored_and_audited(app, client, tokens, in_review):
         audited = session.scalars(select(AuditRecord.comment).where(AuditRecord.material_id == in_review,
                                                                     AuditRecord.action == "comment")).all()
     assert "[Trang 2] Công thức ở trang 2 thiếu đơn vị." in audited and len(audited) == 4
+    login(client, "teacher")  # the author reads them in the material's history
+    assert "[Trang 2] Công thức ở trang 2 thiếu đơn vị." in client.get(f"/materials/{in_review}").get_data(as_text=True)
     listed = client.get(f"/api/v1/materials/{in_review}/comments", headers=bearer(tokens["teacher"])).json
     assert [c["where"] for c in listed["comments"]][:1] == ["Toàn bộ học liệu"]
     assert client.get(f"/api/v1/materials/{in_review}/comments",

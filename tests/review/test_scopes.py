@@ -77,6 +77,7 @@ def test_province_scope_reaches_the_province_and_national_review_reaches_everybo
     assert _reaches(client, people["hs-dn"], urls, material_id)
     assert _reaches(client, None, urls, material_id)
     assert "Định luật 2 Newton" in client.get("/").get_data(as_text=True)
+    assert 'id="publication-scope">Toàn quốc<' in client.get(f"/materials/{material_id}").get_data(as_text=True)
     with scoped_app.extensions["db"].session() as session:
         assert session.get(PublishedScope, material_id).scope == "national"
         decisions = session.scalars(select(ReviewDecision).where(ReviewDecision.material_id == material_id)
