@@ -32,7 +32,7 @@ TABLET = {"width": 820, "height": 1180}
 def _two_approval_config(tmp: Path) -> Path:
     """The shipped config.toml with the province scope needing two approvals."""
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
-    changed = text.replace("[review.scopes.province]\napprovals = 1", "[review.scopes.province]\napprovals = 2")
+    changed = re.sub(r"(\[review\.scopes\.province\]\n#[^\n]*\n)approvals = 1\n", r"\1approvals = 2\n", text)
     assert changed != text, "config.toml no longer has [review.scopes.province] approvals = 1"
     path = tmp / "config.toml"
     path.write_text(changed, encoding="utf-8")
