@@ -135,3 +135,23 @@ def test_remind_command_queues_and_tries_to_send(app, tokens, in_review):
     with app.extensions["db"].session() as session:
         reminder = session.scalar(select(MailOutbox).where(MailOutbox.subject.startswith("Quá hạn")))
         assert reminder is not None and reminder.sent_at is None and reminder.attempts == 1  # no server: kept
+
+
+def test_overdue_work_is_reminded_before_it_is_reassigned(app, users, in_review):
+    from review.assignment import reassign_overdue
+    from tests.review.conftest import add_expertise as expertise
+
+    cfg = app.extensions["review"]
+    with app.extensions["db"].session() as session:
+        expertise(session, user(session, users, "reviewer2"), ("vat-li", "thpt"))
+        assignment = session.scalar(select(ReviewAssignment).where(ReviewAssignment.material_id == in_review))
+        due = assignment.due_at
+        assert remind_overdue(session, now=due + timedelta(hours=1)) == [assignment.id]
+        assert reassign_overdue(session, cfg, now=due + timedelta(hours=1), grace=cfg.reassign_grace) == []
+        later = due + cfg.reassign_grace + timedelta(hours=1)
+        assert reassign_overdue(session, cfg, now=later, grace=cfg.reassign_grace) == [in_review]
+        taken_over = session.scalar(select(ReviewAssignment).where(ReviewAssignment.material_id == in_review,
+                                                                   ReviewAssignment.status == "open"))
+        assert taken_over.reviewer.email == "reviewer2@truong.edu.vn"
+        assert session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.user_id == taken_over.reviewer_id, Notification.kind == "assign")) == 1

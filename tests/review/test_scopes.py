@@ -12,7 +12,7 @@ from repository.models import AuditRecord
 from repository.publication import PublishedScope
 from review.models import ReviewAssignment, ReviewDecision
 from search.service import drain_outbox
-from tests.conftest import bearer, make_test_app
+from tests.conftest import bearer, login, make_test_app
 from tests.review.scoped import SHIPPED, make_people, review, search_ids, status_for, submit, upload
 
 
@@ -135,6 +135,11 @@ def test_assignment_goes_to_reviewers_the_scope_accepts_with_the_scopes_due_date
     queue = client.get("/api/v1/review/queue?scope=national", headers=bearer(people["td-bo"])).json["materials"]
     assert [(m["id"], m["scope"]) for m in queue] == [(material_id, "national")]
     assert client.get("/api/v1/review/queue?scope=province", headers=bearer(people["td-bo"])).json["materials"] == []
+    login(client, "td-bo")
+    page = client.get("/review/queue?scope=national").get_data(as_text=True)
+    assert f'href="/review/materials/{material_id}"' in page and 'data-scope="national"' in page
+    assert f'href="/review/materials/{material_id}"' not in client.get("/review/queue?scope=school").get_data(
+        as_text=True)
 
 
 def test_two_approvals_from_configuration(tmp_path, database_url):
