@@ -47,7 +47,8 @@ UNIT_KINDS = frozenset({"school", "province", "ministry"})
 class ScopePolicy:
     """Who may publish a material at one scope: ``approvals`` approvals of distinct reviewers whose unit
     is of one of ``reviewer_units`` (any unit when empty), from the material's province when
-    ``same_province``; ``requires`` is the scope the material must be published at first ("" none)."""
+    ``same_province``, from the material's own school (if the reviewer belongs to a school) when ``same_school``;
+    ``requires`` is the scope the material must be published at first ("" none)."""
 
     scope: str
     approvals: int
@@ -55,6 +56,7 @@ class ScopePolicy:
     same_province: bool
     requires: str
     due: timedelta
+    same_school: bool = False
 
     @property
     def label(self) -> str:
@@ -122,7 +124,8 @@ def _scope_policy(name: str, raw: dict, due: timedelta) -> ScopePolicy:
     days = raw.get("due_days")
     return ScopePolicy(scope=name, approvals=approvals, reviewer_units=units,
                        same_province=bool(raw.get("same_province", False)), requires=str(raw.get("requires", "")),
-                       due=timedelta(days=float(days)) if days is not None else due)
+                       due=timedelta(days=float(days)) if days is not None else due,
+                       same_school=bool(raw.get("same_school", False)))
 
 
 def _mail_config(settings: Settings) -> MailConfig:

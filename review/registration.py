@@ -16,7 +16,7 @@ from review.config import SCOPES, review_config
 from review.mail import send_pending
 from review.notifications import unread_count
 from review.reminders import remind_overdue
-from review.scopes import published_scope
+from review.scopes import published_scope, scope_allowed
 from review.services import allowed_actions
 from review.states import ACTION_LABELS, DECISIONS, EVENT_LABELS, INTERNAL_ACTIONS, STATES
 from review.views import bp
@@ -73,12 +73,18 @@ def register(app: Flask) -> None:
         """Buttons of the material page; with a required rubric, decisions are taken on the review page."""
         actions = allowed_actions(current_user, material)
         return [t for t in actions if t.action not in INTERNAL_ACTIONS
-                and not (cfg.rubric.required and t.action in DECISIONS)]
+                and not (cfg.rubric.required and t.action in DECISIONS)
+                and not (t.action == "submit" and not submit_scopes(material))]
 
     def submit_scopes(material) -> list[tuple[str, str, bool]]:
-        """The scopes a submission may aim at: (code, label, preselected)."""
-        chosen = published_scope(get_session(), material) or cfg.default_scope
-        return [(code, policy.label, code == chosen) for code, policy in cfg.scopes.items()]
+        """The scopes a submission may aim at now (prerequisites met, no narrowing): (code, label, preselected)."""
+        session = get_session()
+        current = published_scope(session, material)
+        unchanged = material.current_version_id == material.published_version_id  # same scope: nothing to review
+        codes = [code for code in cfg.scopes if scope_allowed(session, material, cfg, code)
+                 and not (unchanged and code == current)]
+        chosen = current if current in codes else (cfg.default_scope if cfg.default_scope in codes else "")
+        return [(code, cfg.scopes[code].label, code == (chosen or codes[0])) for code in codes]
 
     def unread_notifications() -> int:
         if not getattr(current_user, "is_authenticated", False):

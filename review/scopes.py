@@ -53,6 +53,14 @@ def choose_scope(session: Session, material: Material, cfg: ReviewConfig, wanted
     return policy
 
 
+def scope_allowed(session: Session, material: Material, cfg: ReviewConfig, scope: str) -> bool:
+    try:
+        choose_scope(session, material, cfg, scope)
+    except ReviewError:
+        return False
+    return True
+
+
 def open_round(session: Session, material: Material, policy: ScopePolicy) -> ScopeRequest:
     """Start a review round for this scope: approvals of earlier rounds no longer count."""
     request = current_request(session, material.id)
@@ -74,6 +82,8 @@ def eligible(session: Session, reviewer: User, material: Material, policy: Scope
     unit = _unit(session, reviewer.unit_id)
     if policy.reviewer_units and (unit is None or unit.kind not in policy.reviewer_units):
         return False
+    if policy.same_school and unit is not None and unit.kind == "school" and unit.id != material.unit_id:
+        return False
     if policy.same_province and unit is not None and unit.kind != "ministry":
         home = _unit(session, material.unit_id)
         return home is not None and home.province_code == unit.province_code
@@ -84,6 +94,7 @@ def check_eligible(session: Session, reviewer: User, material: Material, policy:
     if not eligible(session, reviewer, material, policy):
         kinds = ", ".join(UNIT_KIND_LABELS[k] for k in sorted(policy.reviewer_units)) or "bất kỳ"
         where = " cùng tỉnh/thành với học liệu" if policy.same_province else ""
+        where += " (chuyên gia của trường: chỉ trường của học liệu)" if policy.same_school else ""
         raise ReviewError("not_eligible", f"Thẩm định phạm vi {policy.label} cần chuyên gia thuộc {kinds}{where}.",
                           403)
 

@@ -27,6 +27,8 @@ PEOPLE: dict[str, tuple[str, str]] = {
     "td-hn2": ("reviewer", "so-hn"),
     "td-hcm": ("reviewer", "so-hcm"),            # a reviewer of another province's department
     "td-bo": ("reviewer", "bo-gddt"),            # a national reviewer (the ministry)
+    "td-cva": ("reviewer", "thpt-chu-van-an"),   # a reviewer of the teacher's school
+    "td-tp": ("reviewer", "thpt-tran-phu-hn"),   # a reviewer of another Hà Nội school
     "qt": ("admin", "bo-gddt"),
 }
 SCHOOLS = (("thpt-chu-van-an", "THPT Chu Văn An", "HN"), ("thpt-tran-phu-hn", "THPT Trần Phú", "HN"),

@@ -8,9 +8,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from repository.models import AuditRecord
+from repository.models import AuditRecord, Material, User
 from repository.publication import PublishedScope
 from review.models import ReviewAssignment, ReviewDecision
+from review.scopes import eligible
 from search.service import drain_outbox
 from tests.conftest import bearer, login, make_test_app
 from tests.review.scoped import SHIPPED, make_people, review, search_ids, status_for, submit, upload
@@ -48,6 +49,11 @@ def test_province_scope_reaches_the_province_and_national_review_reaches_everybo
     client = scoped_app.test_client()
     material_id = upload(client, people["gv"])
     urls = _urls(client, people["gv"], material_id)
+    author = scoped_app.test_client()  # the submit form offers the scopes open now, province preselected
+    login(author, "gv")
+    form = author.get(f"/materials/{material_id}").get_data(as_text=True)
+    assert '<option value="province" selected>' in form and '<option value="school" >' in form
+    assert 'value="national"' not in form
     assert submit(client, people["gv"], material_id).json["status"] == "in_review"  # default scope: province
 
     # A reviewer of another province's department may not approve for Hà Nội.
@@ -64,6 +70,9 @@ def test_province_scope_reaches_the_province_and_national_review_reaches_everybo
     assert client.get("/api/v1/suggest?q=dinh+luat").json["suggestions"] == []
 
     # National scope: a further review, by national reviewers only; the province publication stays meanwhile.
+    form = author.get(f"/materials/{material_id}").get_data(as_text=True)
+    assert '<option value="national" selected>' in form and 'value="school"' not in form
+    assert 'value="province"' not in form   # the published version at its published scope: nothing to review
     assert submit(client, people["gv"], material_id, "national").json["status"] == "in_review"
     assert _reaches(client, people["hs-hn"], urls, material_id)
     assert not _reaches(client, people["hs-dn"], urls, material_id)
@@ -77,6 +86,7 @@ def test_province_scope_reaches_the_province_and_national_review_reaches_everybo
     assert _reaches(client, people["hs-dn"], urls, material_id)
     assert _reaches(client, None, urls, material_id)
     assert "Định luật 2 Newton" in client.get("/").get_data(as_text=True)
+    assert 'data-action="submit"' not in author.get(f"/materials/{material_id}").get_data(as_text=True)
     assert 'id="publication-scope">Toàn quốc<' in client.get(f"/materials/{material_id}").get_data(as_text=True)
     with scoped_app.extensions["db"].session() as session:
         assert session.get(PublishedScope, material_id).scope == "national"
@@ -90,7 +100,18 @@ def test_school_scope_reaches_only_that_school(scoped_app, people):
     material_id = upload(client, people["gv"])
     urls = _urls(client, people["gv"], material_id)
     submit(client, people["gv"], material_id, "school")
-    assert review(client, people["td-hn"], material_id).json["status"] == "published"
+    other_school = review(client, people["td-tp"], material_id)
+    assert other_school.status_code == 403 and other_school.json["error"]["code"] == "not_eligible"
+    with scoped_app.extensions["db"].session() as session:  # routed to a reviewer the school scope accepts
+        assigned = session.scalar(select(ReviewAssignment).where(ReviewAssignment.material_id == material_id))
+        assert assigned.reviewer.email.split("@")[0] in {"td-hn", "td-hn2", "td-cva"}
+        reviewer = assigned.reviewer.email.split("@")[0]
+        material, cfg = session.get(Material, material_id), scoped_app.extensions["review"]
+        by_email = {u.email.split("@")[0]: u for u in session.scalars(select(User))}
+        fits = {key for key in ("td-cva", "td-tp", "td-hn", "td-hcm", "td-bo")
+                if eligible(session, by_email[key], material, cfg.scopes["school"])}
+        assert fits == {"td-cva", "td-hn"}
+    assert review(client, people[reviewer], material_id).json["status"] == "published"
     drain_outbox(scoped_app)
     assert _reaches(client, people["hs"], urls, material_id)
     assert not _reaches(client, people["hs-hn"], urls, material_id)
