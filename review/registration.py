@@ -1,17 +1,17 @@
 """Plugs the review domain into the app: its tables, blueprint, configuration, background housekeeping (mail
-outbox, overdue assignments), the append-only audit guard and the template helpers."""
+outbox, reminders, overdue assignments), its CLI, the append-only audit guard and the template helpers."""
 
 from __future__ import annotations
 
-import click
-from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask import Flask
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from repository.db import get_session
 from review import models  # noqa: F401  (registers the review tables on Base.metadata)
 from review.assignment import reassign_overdue
 from review.audit import guard_audit_records
+from review.cli import review_cli
 from review.config import SCOPES, review_config
 from review.mail import send_pending
 from review.notifications import unread_count
@@ -36,26 +36,6 @@ def reassign_late(app: Flask) -> None:
 def send_reminders(app: Flask) -> None:
     with app.extensions["db"].session() as session:
         remind_overdue(session)
-
-
-@click.group("review", help="Thẩm định: việc định kỳ.")
-def review_cli() -> None:
-    pass
-
-
-@review_cli.command("remind", help="Gửi nhắc hạn (e-mail qua hàng đợi thư và thông báo) cho việc quá hạn.")
-@with_appcontext
-def remind_command() -> None:
-    app = current_app
-    with app.extensions["db"].session() as session:
-        reminded = remind_overdue(session)
-    send_pending_now(app)
-    click.echo(f"{len(reminded)} reminder(s) queued")
-
-
-def send_pending_now(app: Flask) -> None:
-    """Try the mail outbox once; what the server refuses stays queued for the worker."""
-    drain_mail(app)
 
 
 def register(app: Flask) -> None:
@@ -87,9 +67,13 @@ def register(app: Flask) -> None:
         return [(code, cfg.scopes[code].label, code == (chosen or codes[0])) for code in codes]
 
     def unread_notifications() -> int:
+        """The bell's count; an error page rendered after a failed transaction shows no count rather than fail."""
         if not getattr(current_user, "is_authenticated", False):
             return 0
-        return unread_count(get_session(), current_user.id)
+        try:
+            return unread_count(get_session(), current_user.id)
+        except SQLAlchemyError:
+            return 0
 
     def publication_scope_label(material) -> str:
         scope = published_scope(get_session(), material)
