@@ -123,8 +123,11 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                 "summary": "A material the caller may see", "parameters": [_id_param("id")],
                 "responses": {"200": _response("material", material), **_errors(404)}}},
             "/api/v1/materials/{id}/submit": {"post": {
-                "summary": "Submit for review (owner)", "parameters": [_id_param("id")],
-                "responses": {"200": _response("new state"), **_errors(401, 403, 404, 409)}}},
+                "summary": "Submit for review (owner), for a publication scope", "parameters": [_id_param("id")],
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"scope": {"enum": ["school", "province", "national"]},
+                                                     "comment": {"type": "string"}}}}}},
+                "responses": {"200": _response("new state"), **_errors(400, 401, 403, 404, 409)}}},
             "/api/v1/materials/{id}/review": {"post": {
                 "summary": "Decide on a submission (reviewer)", "parameters": [_id_param("id")],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -134,6 +137,8 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                                    "scores": {"type": "object", "description": "rubric criterion -> 1..5",
                                               "additionalProperties": {"type": "integer"}},
                                    "comments": {"type": "object", "description": "criterion -> comment"},
+                                   "scope": {"enum": ["school", "province", "national"],
+                                             "description": "the scope of the round (checked, 409 if another)"},
                                    "lock_version": {"type": "integer"}}}}}},
                 "responses": {"200": _response("new state"), **_errors(400, 401, 403, 404, 409)}}},
             "/api/v1/materials/{id}/withdraw": {"post": {
@@ -176,7 +181,24 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                 "summary": "Audit trail (reviewers, administrators)", "parameters": [_id_param("id")],
                 "responses": {"200": _response("records"), **_errors(401, 403, 404)}}},
             "/api/v1/review/queue": {"get": {"summary": "Submissions waiting for the caller",
+                                             "parameters": [_query(f, {"type": "string"}) for f in
+                                                            ("scope", "subject", "level", "status", "due")],
                                              "responses": {"200": _response("queue"), **_errors(401, 403)}}},
+            "/api/v1/materials/{id}/comments": {
+                "get": {"summary": "Review comments (author, reviewers, administrators)",
+                        "parameters": [_id_param("id")],
+                        "responses": {"200": _response("comments"), **_errors(401, 403, 404)}},
+                "post": {"summary": "Add a comment anchored to a page, time, slide or question (reviewer)",
+                         "parameters": [_id_param("id")],
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             "type": "object", "required": ["body"],
+                             "properties": {"anchor_kind": {"enum": ["general", "page", "time", "slide", "question"]},
+                                            "anchor": {"description": "page/slide/question number, seconds or "
+                                                                      "m:ss"},
+                                            "body": {"type": "string", "maxLength": 2000}}}}}},
+                         "responses": {"201": _response("comment"), **_errors(400, 401, 403, 404)}}},
+            "/api/v1/notifications": {"get": {"summary": "The caller's notifications, newest first",
+                                              "responses": {"200": _response("notifications"), **_errors(401)}}},
             "/api/v1/jobs/{id}": {"get": {
                 "summary": "Progress of a background job", "parameters": [_id_param("id")],
                 "responses": {"200": _response("job", {"$ref": "#/components/schemas/Job"}),

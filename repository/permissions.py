@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_login import AnonymousUserMixin
 
 from repository.models import Material, MaterialVersion, User
+from repository.publication import published_reaches
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "student": frozenset({"search"}),
@@ -44,7 +45,8 @@ def can_see_unpublished(user: AnyUser, material: Material) -> bool:
 
 
 def can_view_material(user: AnyUser, material: Material) -> bool:
-    return material.published_version_id is not None or can_see_unpublished(user, material)
+    """Published and within the user's publication scope, or visible unpublished."""
+    return published_reaches(user, material) or can_see_unpublished(user, material)
 
 
 def can_access_version(user: AnyUser, material: Material, version: MaterialVersion) -> bool:
@@ -53,7 +55,7 @@ def can_access_version(user: AnyUser, material: Material, version: MaterialVersi
         return False
     if can_see_unpublished(user, material):
         return True
-    return version.id == material.published_version_id
+    return version.id == material.published_version_id and published_reaches(user, material)
 
 
 def can_edit_material(user: AnyUser, material: Material) -> bool:

@@ -4,16 +4,18 @@ reviewers may claim unassigned work, overdue assignments are handed to someone e
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from repository.models import AuditRecord, Material, User, utcnow
 from review.config import ReviewConfig
 from review.mail import queue_mail
 from review.models import ReviewAssignment, ReviewDecision, ReviewerExpertise
+from review.notifications import notify
+from review.scopes import eligible, target_policy
 from review.services import ReviewError
 
 REVIEWER_ROLES = ("reviewer",)
@@ -31,11 +33,15 @@ def open_loads(session: Session) -> dict[int, int]:
 
 
 def may_review(reviewer: User, material: Material, cfg: ReviewConfig) -> bool:
-    """Never the author; not the author's own unit when the configuration says so."""
+    """Never the author; not the author's own unit when the configuration says so; only reviewers the policy
+    of the round's publication scope accepts."""
     if reviewer.id == material.owner_id:
         return False
-    return not (cfg.exclude_own_unit and reviewer.unit_id is not None
-                and reviewer.unit_id in {material.unit_id, material.owner.unit_id})
+    if cfg.exclude_own_unit and reviewer.unit_id is not None \
+            and reviewer.unit_id in {material.unit_id, material.owner.unit_id}:
+        return False
+    session = object_session(material)
+    return session is None or eligible(session, reviewer, material, target_policy(session, material, cfg))
 
 
 def candidates(session: Session, material: Material, cfg: ReviewConfig, exclude: Iterable[int] = ()) -> list[User]:
@@ -51,13 +57,17 @@ def candidates(session: Session, material: Material, cfg: ReviewConfig, exclude:
 
 def _assign(session: Session, material: Material, reviewer: User, how: str, cfg: ReviewConfig,
             actor: User | None, now: datetime) -> ReviewAssignment:
+    policy = target_policy(session, material, cfg)
     assignment = ReviewAssignment(material_id=material.id, reviewer_id=reviewer.id, how=how, assigned_at=now,
-                                  due_at=now + cfg.due)
+                                  due_at=now + policy.due)
     session.add(assignment)
     action = {"routed": "assign", "claimed": "claim", "reassigned": "reassign"}[how]
     _audit(session, material, actor, action, f"{reviewer.name or reviewer.email}, hạn {assignment.due_at:%d/%m/%Y}")
-    queue_mail(session, reviewer.email, f"Học liệu cần thẩm định: {material.title}",
-               f"Bạn được phân công thẩm định “{material.title}”, hạn {assignment.due_at:%d/%m/%Y}.")
+    text = (f"Bạn được phân công thẩm định “{material.title}” (phạm vi {policy.label}), "
+            f"hạn {assignment.due_at:%d/%m/%Y}.")
+    queue_mail(session, reviewer.email, f"Học liệu cần thẩm định: {material.title}", text)
+    if how != "claimed":
+        notify(session, reviewer.id, material, "assign", text)
     return assignment
 
 
@@ -67,12 +77,14 @@ def _audit(session: Session, material: Material, actor: User | None, action: str
                             to_state=material.status, comment=comment))
 
 
-def previous_reviewer(session: Session, material: Material, cfg: ReviewConfig) -> User | None:
+def previous_reviewer(session: Session, material: Material, cfg: ReviewConfig,
+                      exclude: Iterable[int] = ()) -> User | None:
     """Whoever decided on the material last, if they may still review it: a revision goes back to them."""
     reviewer = session.scalar(select(User).join(ReviewDecision, ReviewDecision.reviewer_id == User.id)
                               .where(ReviewDecision.material_id == material.id)
                               .order_by(ReviewDecision.id.desc()).limit(1))
-    if reviewer is None or not reviewer.active or reviewer.role not in {"reviewer", "admin"}:
+    if reviewer is None or not reviewer.active or reviewer.role not in {"reviewer", "admin"} \
+            or reviewer.id in set(exclude):
         return None
     return reviewer if may_review(reviewer, material, cfg) else None
 
@@ -81,7 +93,8 @@ def route(session: Session, material: Material, cfg: ReviewConfig, now: datetime
           exclude: Iterable[int] = ()) -> ReviewAssignment | None:
     """Assign a submission, in the caller's transaction: a revision to its previous reviewer, otherwise to the
     best-fitting reviewer. None: nobody fits, the submission waits in the queue for a claim."""
-    chosen = previous_reviewer(session, material, cfg)
+    exclude = set(exclude)
+    chosen = previous_reviewer(session, material, cfg, exclude)
     if chosen is None:
         fitting = candidates(session, material, cfg, exclude)
         chosen = fitting[0] if fitting else None
@@ -130,13 +143,14 @@ def check_assignee(session: Session, material_id: int, actor: User) -> None:
         raise _taken(current)
 
 
-def reassign_overdue(session: Session, cfg: ReviewConfig, now: datetime | None = None) -> list[int]:
-    """Hand every overdue assignment to a fitting reviewer who has not let this material run late before (or
-    back to the common queue). Commits.
+def reassign_overdue(session: Session, cfg: ReviewConfig, now: datetime | None = None,
+                     grace: timedelta = timedelta(0)) -> list[int]:
+    """Hand every assignment overdue by more than ``grace`` (time for the reminders to work) to a fitting reviewer
+    who has not let this material run late before (or back to the common queue). Commits.
     Returns the ids of the materials whose assignment was overdue."""
     now = now or utcnow()
     overdue = list(session.scalars(select(ReviewAssignment).where(ReviewAssignment.status == "open",
-                                                                  ReviewAssignment.due_at < now)))
+                                                                  ReviewAssignment.due_at < now - grace)))
     for assignment in overdue:
         assignment.status, assignment.open_slot, assignment.closed_at = "overdue", None, now
         session.flush()

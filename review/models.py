@@ -1,12 +1,14 @@
-"""Tables of the review workflow: rubric decisions, reviewers' expertise, assignments, the mail outbox.
+"""Tables of the review workflow: rubric decisions, reviewers' expertise, assignments, the mail outbox, the
+scope a review round aims at, metadata snapshots of submitted versions, anchored comments, notifications.
 
 Imported by review.registration, so the models are known to SQLAlchemy wherever the app exists; the tables
-themselves come from migration 0002.
+themselves come from migrations 0002 and 0003.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -29,6 +31,8 @@ class ReviewDecision(Base):
     comments: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
     audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit_records.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(20), default="")   # the scope the round aimed at
+    round: Mapped[int] = mapped_column(Integer, default=0)       # ScopeRequest.round when decided
     reviewer: Mapped[User] = relationship()
     audit: Mapped[AuditRecord | None] = relationship()
 
@@ -59,6 +63,7 @@ class ReviewAssignment(Base):
     assigned_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
     due_at: Mapped[datetime] = mapped_column(Timestamp())
     closed_at: Mapped[datetime | None] = mapped_column(Timestamp())
+    reminded_at: Mapped[datetime | None] = mapped_column(Timestamp())
     reviewer: Mapped[User] = relationship()
 
 
@@ -75,3 +80,56 @@ class MailOutbox(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(Timestamp())
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class ScopeRequest(Base):
+    """The scope the material's current (or last) review round aims at. ``round`` grows with every submission,
+    so approvals of an earlier round never count towards the next one."""
+
+    __tablename__ = "review_scope_requests"
+    material_id: Mapped[int] = mapped_column(ForeignKey("materials.id", ondelete="CASCADE"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    requested_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
+
+
+class VersionSnapshot(Base):
+    """The material's metadata as it was when a version was submitted, so a reviewer of the next version sees
+    what changed (metadata lives on the material and would otherwise be overwritten)."""
+
+    __tablename__ = "review_version_snapshots"
+    version_id: Mapped[int] = mapped_column(ForeignKey("material_versions.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    taken_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
+
+
+class ReviewComment(Base):
+    """A reviewer's comment anchored where it applies: a PDF page, a video time (seconds), a slide, a question,
+    or the material as a whole. Append-only, recorded in the audit trail too."""
+
+    __tablename__ = "review_comments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    material_id: Mapped[int] = mapped_column(ForeignKey("materials.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int | None] = mapped_column(Integer)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    anchor_kind: Mapped[str] = mapped_column(String(20))   # general | page | time | slide | question
+    anchor: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
+    audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit_records.id"))
+    author: Mapped[User] = relationship()
+    audit: Mapped[AuditRecord | None] = relationship()
+
+
+class Notification(Base):
+    """An in-app notification (the bell): a decision for the author, an assignment for a reviewer."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    material_id: Mapped[int | None] = mapped_column(ForeignKey("materials.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(Timestamp(), index=True)

@@ -1,18 +1,18 @@
-"""The reviewer's queue: submissions assigned to them or free to claim, filtered by subject, level, status and
-due date, overdue work first."""
+"""The reviewer's queue: submissions assigned to them or free to claim, filtered by publication scope, subject,
+level, status and due date, overdue work first. Due dates of unassigned work follow the scope's policy."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from repository.models import Material, User, utcnow
 from review.assignment import may_review
-from review.config import ReviewConfig
-from review.models import ReviewAssignment
+from review.config import SCOPES, ReviewConfig
+from review.models import ReviewAssignment, ScopeRequest
 
 #: Material states a queue can list (the filter "status"); the default is work waiting for a decision.
 QUEUE_STATES = ("in_review", "changes_requested")
@@ -24,6 +24,7 @@ LIMIT = 200
 
 @dataclass(frozen=True)
 class QueueFilters:
+    scope: str = ""
     subject: str = ""
     level: str = ""
     status: str = "in_review"
@@ -33,7 +34,9 @@ class QueueFilters:
     def from_args(cls, args: dict[str, str]) -> QueueFilters:
         status = args.get("status") or "in_review"
         due = args.get("due") or ""
-        return cls(subject=args.get("subject") or "", level=args.get("level") or "",
+        scope = args.get("scope") or ""
+        return cls(scope=scope if scope in SCOPES else "", subject=args.get("subject") or "",
+                   level=args.get("level") or "",
                    status=status if status in QUEUE_STATES else "in_review",
                    due=due if due in DUE_FILTERS else "")
 
@@ -43,6 +46,7 @@ class QueueItem:
     material: Material
     assignment: ReviewAssignment | None
     due_at: datetime
+    scope: str
 
     def overdue(self, now: datetime) -> bool:
         return self.due_at < now
@@ -64,15 +68,20 @@ def review_queue(session: Session, reviewer: User, cfg: ReviewConfig, filters: Q
                  now: datetime | None = None) -> list[QueueItem]:
     """The reviewer's work, overdue first, then by due date. Administrators see every submission."""
     filters, now = filters or QueueFilters(), now or utcnow()
-    query = select(Material, ReviewAssignment).outerjoin(
+    query = select(Material, ReviewAssignment, ScopeRequest.scope).outerjoin(
         ReviewAssignment, (ReviewAssignment.material_id == Material.id) & (ReviewAssignment.status == "open")
-    ).where(Material.status == filters.status, Material.owner_id != reviewer.id)
+    ).outerjoin(ScopeRequest, ScopeRequest.material_id == Material.id).where(
+        Material.status == filters.status, Material.owner_id != reviewer.id)
+    if filters.scope:
+        query = query.where(func.coalesce(ScopeRequest.scope, cfg.default_scope) == filters.scope)
     if filters.subject:
         query = query.where(Material.subject == filters.subject)
     if filters.level:
         query = query.where(Material.level == filters.level)
-    items = [QueueItem(m, a, a.due_at if a else m.updated_at + cfg.due)
-             for m, a in session.execute(query.order_by(Material.updated_at).limit(LIMIT * 5))]
+    items = []
+    for m, a, scope in session.execute(query.order_by(Material.updated_at).limit(LIMIT * 5)):
+        policy = cfg.policy(scope or cfg.default_scope)
+        items.append(QueueItem(m, a, a.due_at if a else m.updated_at + policy.due, policy.scope))
     items = [i for i in items if _visible(i, reviewer, cfg)]
     if filters.due:
         items = [i for i in items if i.due_state(now) == filters.due]

@@ -23,6 +23,7 @@ INITIAL_STATE = next(iter(STATES))
 ACTION_LABELS: dict[str, str] = {
     "submit": "Gửi thẩm định",
     "approve": "Phê duyệt",
+    "endorse": "Phê duyệt (chờ thêm phê duyệt)",
     "request_changes": "Yêu cầu chỉnh sửa",
     "reject": "Từ chối",
     "withdraw": "Gỡ xuống",
@@ -34,10 +35,14 @@ EVENT_LABELS: dict[str, str] = {
     "assign": "Phân công thẩm định",
     "claim": "Nhận thẩm định",
     "reassign": "Phân công lại (quá hạn)",
+    "comment": "Nhận xét thẩm định",
+    "remind": "Nhắc hạn thẩm định",
 }
 
 #: The decisions a reviewer takes on a submission.
 DECISIONS: tuple[str, ...] = ("approve", "request_changes", "reject")
+#: Actions only the workflow takes (an approval turns into "endorse" while the policy needs more approvals).
+INTERNAL_ACTIONS = frozenset({"endorse"})
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,11 @@ REVIEWERS = frozenset({"reviewer", "admin"})
 TRANSITIONS: tuple[Transition, ...] = (
     Transition("submit", "draft", "in_review", AUTHORS, owner="must", requires_ingested=True),
     Transition("submit", "changes_requested", "in_review", AUTHORS, owner="must", requires_ingested=True),
+    # A published material goes back to review for a revision or a wider scope; it stays published meanwhile.
+    Transition("submit", "published", "in_review", AUTHORS, owner="must", requires_ingested=True),
     Transition("approve", "in_review", "published", REVIEWERS, owner="must_not", publication="publish"),
+    # An approval while the scope's policy still needs more approvals: the round goes on.
+    Transition("endorse", "in_review", "in_review", REVIEWERS, owner="must_not"),
     Transition("request_changes", "in_review", "changes_requested", REVIEWERS, owner="must_not",
                comment_required=True),
     Transition("reject", "in_review", "rejected", REVIEWERS, owner="must_not", comment_required=True),

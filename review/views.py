@@ -13,17 +13,21 @@ from sqlalchemy import select
 from repository.api import api_error
 from repository.db import get_session
 from repository.materials.queries import get_visible_material
-from repository.materials.services import material_files
+from repository.materials.services import MaterialError, Upload, add_version, material_files, validate_metadata
 from repository.models import Material, utcnow
-from repository.permissions import can_view_material, has_permission
+from repository.permissions import can_edit_material, can_view_material, has_permission
 from repository.reference import current_reference
 from review.assignment import claim, open_assignment
 from review.audit import audit_csv, records_for
-from review.config import ReviewConfig
+from review.comments import ANCHORS, add_comment, anchor_label, comments_of
+from review.config import SCOPES, ReviewConfig
 from review.models import ReviewDecision
+from review.notifications import mark_all_read, recent, unread_count
 from review.queue import DUE_FILTERS, QUEUE_STATES, QueueFilters, review_queue
+from review.revisions import diff_since_review, propose_metadata, proposed_metadata
+from review.scopes import approvers, current_request, published_scope, target_policy
 from review.services import Outcome, ReviewError, apply_transition, audit_trail
-from review.states import ACTION_LABELS, DECISIONS, STATES
+from review.states import ACTION_LABELS, DECISIONS, INTERNAL_ACTIONS, STATES
 from review.workflow import decide, submit, withdraw
 
 bp = Blueprint("review", __name__, template_folder="templates")
@@ -48,17 +52,23 @@ def _run(material_id: int, action: str, data: dict[str, Any]) -> Outcome:
     get_visible_material(db, material_id)
     comment = str(data.get("comment") or "")
     lock = _int_or_none(data.get("lock_version"))
+    if action in INTERNAL_ACTIONS:
+        raise ReviewError("invalid_decision", f"Quyết định không hợp lệ: {action}.", 400, "decision")
     if action == "submit":
-        outcome = submit(db, material_id, current_user, _cfg(), comment)
+        outcome = submit(db, material_id, current_user, _cfg(), comment, scope=_str_or_none(data.get("scope")))
     elif action == "withdraw":
         outcome = withdraw(db, material_id, current_user, comment, expected_lock=lock)
     elif action in DECISIONS:
         outcome = decide(db, material_id, current_user, _cfg(), action, comment, data.get("scores"),
-                         data.get("comments"), expected_lock=lock)
+                         data.get("comments"), expected_lock=lock, scope=data.get("scope"))
     else:
         outcome = apply_transition(db, material_id, action, current_user, comment, expected_lock=lock)
     _after_commit(outcome)
     return outcome
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -82,7 +92,7 @@ def queue():
     filters = QueueFilters.from_args(request.args)
     return render_template("review/queue.html", items=review_queue(db, current_user, _cfg(), filters),
                            filters=filters, ref=current_reference(db), states=STATES, now=utcnow(),
-                           queue_states=QUEUE_STATES, due_filters=DUE_FILTERS)
+                           queue_states=QUEUE_STATES, due_filters=DUE_FILTERS, scopes=_cfg().scopes)
 
 
 @bp.get("/review/materials/<int:material_id>")
@@ -94,10 +104,98 @@ def review_page(material_id: int):
     files = material_files(db, material.current_version_id)
     decisions = db.scalars(select(ReviewDecision).where(ReviewDecision.material_id == material_id)
                            .order_by(ReviewDecision.id)).all()
+    request_row = current_request(db, material_id)
+    policy = target_policy(db, material, _cfg())
     return render_template("review/review.html", material=material, rubric=_cfg().rubric,
                            original=next((f for f in files if f.role == "original"), None),
                            assignment=open_assignment(db, material_id), decisions=decisions,
-                           ref=current_reference(db), decisions_allowed=DECISIONS)
+                           ref=current_reference(db), decisions_allowed=DECISIONS, policy=policy,
+                           approved_by=len(approvers(db, material_id, request_row)),
+                           published_scope=published_scope(db, material), scopes=SCOPES,
+                           diff=diff_since_review(db, material, current_user.id),
+                           comments=comments_of(db, material_id), anchors=ANCHORS, anchor_label=anchor_label,
+                           versions=material.versions)
+
+
+@bp.post("/review/materials/<int:material_id>/comments")
+@login_required
+def comment_page(material_id: int):
+    _require_reviewer()
+    db = get_session()
+    material = get_visible_material(db, material_id)
+    try:
+        add_comment(db, material, current_user, request.form.get("anchor_kind", "general"),
+                    request.form.get("anchor"), request.form.get("body", ""))
+    except ReviewError as exc:
+        db.rollback()
+        flash(exc.message_vi, "error")
+    else:
+        flash("Đã ghi nhận xét.", "success")
+    return redirect(url_for("review.review_page", material_id=material_id, _anchor="comments"), 303)
+
+
+#: States in which the author may revise (mirrors repository.materials.views.REVISABLE_STATES).
+REVISABLE = frozenset({"draft", "changes_requested", "published"})
+
+
+@bp.route("/materials/<int:material_id>/revise", methods=["GET", "POST"])
+@login_required
+def revise(material_id: int):
+    """The author's revision: new metadata and, optionally, a new file. For a published material the public keeps
+    seeing the published version and its metadata until the revision is approved."""
+    db = get_session()
+    material = get_visible_material(db, material_id)
+    if not can_edit_material(current_user, material) or material.status not in REVISABLE:
+        abort(403)
+    ref = current_reference(db)
+    if request.method == "GET":
+        return render_template("review/revise.html", material=material, form=proposed_metadata(db, material),
+                               ref=ref, error=None)
+    try:
+        job = _revise(db, material, ref)
+    except MaterialError as exc:
+        db.rollback()
+        return render_template("review/revise.html", material=material, form=request.form, ref=ref,
+                               error=exc), exc.status
+    if job is not None:
+        current_app.extensions["jobs"].enqueue(job.id)
+    flash("Đã lưu bản sửa. Hãy gửi thẩm định khi sẵn sàng.", "success")
+    return redirect(url_for("materials.detail", material_id=material_id), 303)
+
+
+def _revise(db: Any, material: Material, ref: Any) -> Any:
+    metadata = validate_metadata(request.form.to_dict(), ref)
+    if metadata["kind"] != material.kind:
+        raise MaterialError("kind", "Không thể đổi loại học liệu trong một phiên bản mới.")
+    file = request.files.get("file")
+    job = None
+    if file is not None and file.filename:
+        _version, job = add_version(db, material, author=current_user,
+                                    upload=Upload(file.stream, file.filename, file.mimetype),
+                                    storage=current_app.extensions["storage"],
+                                    sniffer=current_app.extensions["upload_sniffer"],
+                                    max_bytes=current_app.config["MAX_UPLOAD_BYTES"])
+    elif material.current_version_id == material.published_version_id:
+        raise MaterialError("file", "Học liệu đang xuất bản: hãy tải lên tệp của phiên bản mới kèm thông tin sửa.",
+                            "missing")
+    propose_metadata(db, material, metadata)
+    db.commit()
+    return job
+
+
+@bp.get("/notifications")
+@login_required
+def notifications_page():
+    db = get_session()
+    items = recent(db, current_user.id)
+    return render_template("review/notifications.html", items=items)
+
+
+@bp.post("/notifications/read")
+@login_required
+def notifications_read():
+    mark_all_read(get_session(), current_user.id)
+    return redirect(url_for("review.notifications_page"), 303)
 
 
 @bp.post("/review/materials/<int:material_id>/claim")
@@ -146,7 +244,8 @@ def decision_page(material_id: int):
 def act(material_id: int, action: str):
     """The buttons of the material page (submit, withdraw; decisions when no rubric is required)."""
     try:
-        outcome = _run(material_id, action, {"comment": request.form.get("comment", "")})
+        outcome = _run(material_id, action, {"comment": request.form.get("comment", ""),
+                                             "scope": request.form.get("scope")})
     except ReviewError as exc:
         if exc.status == 404:
             abort(404)
@@ -228,7 +327,7 @@ def api_queue():
         "id": i.material.id, "title": i.material.title, "subject": i.material.subject,
         "grade": i.material.grade, "level": i.material.level, "status": i.material.status,
         "submitted_at": i.material.updated_at.isoformat(), "due_at": i.due_at.isoformat(),
-        "overdue": i.overdue(now), "lock_version": i.material.lock_version,
+        "overdue": i.overdue(now), "lock_version": i.material.lock_version, "scope": i.scope,
         "assigned_to": i.assignment.reviewer.email if i.assignment else None} for i in items]})
 
 
@@ -287,3 +386,50 @@ def audit_csv_period():
     name = f"nhat-ky-{since:%Y%m%d}" if since else "nhat-ky-tu-dau"
     name += f"-{until:%Y%m%d}.csv" if until else "-den-nay.csv"
     return _csv_response(audit_csv(db, [r for r in records if r.material_id in visible]), name)
+
+
+def _comment_as_dict(c) -> dict[str, Any]:
+    return {"id": c.id, "version_id": c.version_id, "author": c.author.email, "anchor_kind": c.anchor_kind,
+            "anchor": c.anchor, "where": anchor_label(c.anchor_kind, c.anchor), "body": c.body,
+            "created_at": c.created_at.isoformat()}
+
+
+@bp.get("/api/v1/materials/<int:material_id>/comments")
+@login_required
+def api_comments(material_id: int):
+    """Review comments, for reviewers, administrators and the material's author."""
+    db = get_session()
+    material = get_visible_material(db, material_id)
+    if current_user.role not in AUDIT_ROLES and material.owner_id != current_user.id:
+        return api_error(403, "forbidden", "Chỉ tác giả, chuyên gia thẩm định và quản trị viên xem được nhận xét.")
+    return jsonify({"comments": [_comment_as_dict(c) for c in comments_of(db, material_id)]})
+
+
+@bp.post("/api/v1/materials/<int:material_id>/comments")
+@login_required
+def api_add_comment(material_id: int):
+    if not has_permission(current_user, "review"):
+        return api_error(403, "forbidden", "Chỉ chuyên gia thẩm định ghi được nhận xét thẩm định.")
+    db = get_session()
+    material = get_visible_material(db, material_id)
+    body = _json_body()
+    if body is None:
+        return api_error(400, "bad_request", "Cần thân JSON {\"anchor_kind\", \"anchor\", \"body\"}.")
+    try:
+        comment = add_comment(db, material, current_user, str(body.get("anchor_kind") or "general"),
+                              body.get("anchor"), str(body.get("body") or ""))
+    except ReviewError as exc:
+        db.rollback()
+        return api_error(exc.status, exc.code, exc.message_vi, exc.field)
+    response = jsonify(_comment_as_dict(comment))
+    response.status_code = 201
+    return response
+
+
+@bp.get("/api/v1/notifications")
+@login_required
+def api_notifications():
+    db = get_session()
+    return jsonify({"unread": unread_count(db, current_user.id), "notifications": [
+        {"id": n.id, "kind": n.kind, "text": n.text, "material_id": n.material_id,
+         "created_at": n.created_at.isoformat(), "read": n.read_at is not None} for n in recent(db, current_user.id)]})

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
 
+from search import audience
 from search.analysis import QueryTerm, adjacent_pairs, canonical_tones, clean, fold, parse_query, tokens
 from search.interfaces import (
     FACET_FIELDS,
@@ -93,6 +94,7 @@ def mappings() -> dict[str, Any]:
         "suggest": {"type": "search_as_you_type", "analyzer": "vi_folded"},
         "display": {"type": "object", "enabled": False},
     })
+    properties.update(audience.ES_MAPPING)
     return {"dynamic": "strict", "properties": properties}
 
 
@@ -135,6 +137,7 @@ def to_source(doc: SearchDocument) -> dict[str, Any]:
                   popularity=int(doc.popularity or 0),
                   suggest=[s for s in (clean(doc.subject_name), clean(doc.title)) if s],
                   display={"title": clean(doc.title)})
+    source.update(audience.es_source(doc.audience_scope, doc.audience_unit))
     return source
 
 
@@ -214,11 +217,17 @@ def _facet_aggregations(filters: dict[str, str]) -> dict[str, Any]:
             for name in FACET_FIELDS}
 
 
+def _with_audience(query: dict[str, Any], viewer: audience.SearchViewer) -> dict[str, Any]:
+    """The publication-scope filter (search.audience) around a query; it applies to hits and facets alike."""
+    clause = audience.es_clause(viewer)
+    return query if clause is None else {"bool": {"must": [query], "filter": [clause]}}
+
+
 def search_body(query: SearchQuery) -> dict[str, Any]:
     """The request body for a validated query (pinned by tests: no user text outside match clauses)."""
     has_text = bool(parse_query(query.text))
     body: dict[str, Any] = {
-        "query": _text_query(query.text),
+        "query": _with_audience(_text_query(query.text), query.viewer),
         "post_filter": {"bool": {"filter": _filter_clauses(query.filters)}},
         "aggs": _facet_aggregations(query.filters),
         "sort": _sort(query, has_text),
@@ -236,10 +245,11 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
     return body
 
 
-def suggest_body(prefix: str) -> dict[str, Any]:
+def suggest_body(prefix: str, viewer: audience.SearchViewer = audience.PUBLIC_VIEWER) -> dict[str, Any]:
     words = " ".join(fold(s) for s in tokens(prefix[:MAX_PREFIX_CHARS]))
-    return {"query": {"multi_match": {"query": words, "type": "bool_prefix",
-                                      "fields": ["suggest", "suggest._2gram", "suggest._3gram"]}},
+    match = {"multi_match": {"query": words, "type": "bool_prefix",
+                             "fields": ["suggest", "suggest._2gram", "suggest._3gram"]}}
+    return {"query": _with_audience(match, viewer),
             "size": SUGGEST_SCAN, "_source": ["display", "subject_name"]}
 
 
@@ -363,6 +373,8 @@ class ElasticsearchIndex:
         if not self._alias_targets():
             self.client.indices.update_aliases(actions=[{"add": {"index": self._create_index(),
                                                                  "alias": self.alias}}])
+        else:  # an index made before the audience fields existed gains them (adding fields is allowed)
+            self.client.indices.put_mapping(index=self.alias, properties=audience.ES_MAPPING)
         self._ready = True
 
     def _swap(self, new_index: str) -> None:
@@ -457,11 +469,11 @@ class ElasticsearchIndex:
         return done
 
     @_degraded
-    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+    def suggest(self, prefix: str, limit: int = 8, viewer: audience.SearchViewer = audience.PUBLIC_VIEWER) -> list[str]:
         if not isinstance(prefix, str) or not tokens(prefix[:MAX_PREFIX_CHARS]):
             return []
         self._ensure_alias()
-        response = self.client.search(index=self.alias, body=suggest_body(prefix)).body
+        response = self.client.search(index=self.alias, body=suggest_body(prefix, viewer)).body
         return _labels(response, prefix[:MAX_PREFIX_CHARS], max(1, min(int(limit), 50)))
 
     def close(self) -> None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
+from search.audience import PUBLIC_VIEWER, SearchViewer
+
 FACET_FIELDS = ("level", "grade", "subject", "kind")  # facets returned by every engine
 FILTER_FIELDS = (*FACET_FIELDS, "series", "licence", "province")
 SORTS = ("relevance", "newest", "popular")     # "popular": most used first (search.usage)
@@ -51,6 +53,8 @@ class SearchDocument:
     pages: list[PageText] = field(default_factory=list)
     subject_name: str = ""     # display name of the subject ("Vật lí"): searchable and suggested
     popularity: int = 0        # weighted usage (search.usage), the key of sort "popular"
+    audience_scope: str = "national"   # publication scope (search.audience): school | province | national
+    audience_unit: int | None = None   # the unit a school-scope document belongs to
 
 
 @dataclass
@@ -60,6 +64,7 @@ class SearchQuery:
     page: int = 1
     per_page: int = 20
     sort: str = "relevance"                                 # one of SORTS
+    viewer: SearchViewer = PUBLIC_VIEWER                    # who asks: the publication-scope filter
 
 
 @dataclass
@@ -108,7 +113,7 @@ class SearchIndex(Protocol):
     def upsert(self, documents: Iterable[SearchDocument]) -> int: ...
     def delete(self, material_ids: Iterable[int]) -> int: ...
     def search(self, query: SearchQuery) -> SearchResult: ...
-    def suggest(self, prefix: str, limit: int = 8) -> list[str]: ...
+    def suggest(self, prefix: str, limit: int = 8, viewer: SearchViewer = PUBLIC_VIEWER) -> list[str]: ...
     def set_popularity(self, scores: dict[int, int]) -> int: ...
     def clear(self) -> None: ...
     def count(self) -> int: ...

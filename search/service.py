@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from repository.config import Settings
 from repository.models import Material, PageText, ReferenceItem, SearchOutbox, Unit, utcnow
+from repository.publication import PublishedScope
 from search.interfaces import PageText as IndexedPage
 from search.interfaces import SearchDocument, SearchIndex
 from search.usage_models import MaterialUsage
@@ -57,6 +58,8 @@ def build_documents(session: Session, material_ids: list[int]) -> list[SearchDoc
                                       .where(MaterialUsage.material_id.in_(material_ids))).all())
     subject_names = dict(session.execute(select(ReferenceItem.code, ReferenceItem.name_vi)
                                          .where(ReferenceItem.domain == "subject")).all())
+    scopes = {row.material_id: row for row in session.scalars(
+        select(PublishedScope).where(PublishedScope.material_id.in_([m.id for m in materials])))}
     docs = []
     for m in materials:
         version_pages = pages.get(m.published_version_id, [])
@@ -66,8 +69,16 @@ def build_documents(session: Session, material_ids: list[int]) -> list[SearchDoc
             lesson=m.lesson, body=body, kind=m.kind, subject_name=subject_names.get(m.subject, ""),
             level=m.level, grade=m.grade, subject=m.subject,
             series=m.series, licence=m.licence, province=provinces.get(m.unit_id) or "",
-            published_at=m.published_at, pages=version_pages, popularity=popularity.get(m.id, 0)))
+            published_at=m.published_at, pages=version_pages, popularity=popularity.get(m.id, 0),
+            **_audience(scopes.get(m.id), m)))
     return docs
+
+
+def _audience(row: PublishedScope | None, material: Material) -> dict[str, object]:
+    """The publication-scope fields of a document (search.audience); no row: published before scopes, national."""
+    if row is None:
+        return {"audience_scope": "national", "audience_unit": material.unit_id}
+    return {"audience_scope": row.scope, "audience_unit": row.unit_id}
 
 
 @contextmanager

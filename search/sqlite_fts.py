@@ -36,6 +36,11 @@ from search.analysis import (
     term_patterns,
     tokens,
 )
+from search.audience import PUBLIC_VIEWER, SearchViewer
+from search.audience import SQLITE_DELETE as AUDIENCE_DELETE
+from search.audience import SQLITE_SCHEMA as AUDIENCE_SCHEMA
+from search.audience import SQLITE_UPSERT as AUDIENCE_UPSERT
+from search.audience import sqlite_clause as audience_clause
 from search.interfaces import (
     FACET_FIELDS,
     MAX_INDEXED_CHARS,
@@ -104,7 +109,7 @@ CREATE TABLE IF NOT EXISTS generation (
     id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL, popularity_n INTEGER NOT NULL
 );
 """
-TABLES = ("documents", "pages", "documents_fts", "suggestions")
+TABLES = ("documents", "pages", "documents_fts", "suggestions", "audiences")
 SCHEMA_TABLES = (*TABLES, "documents_vocab", "generation")
 DOCUMENT_COLUMNS = ("material_id", *TEXT_FIELDS, "kind", "level", "grade", "subject", "series", "licence",
                     "province", "published_at", "popularity")
@@ -117,7 +122,7 @@ INSERT_FTS = (f"INSERT INTO documents_fts (rowid, {', '.join((*FOLDED_COLUMNS, *
 # then ranked: subject names, titles starting with the prefix, titles with a later word matching it.
 SUGGEST_SQL = (
     "SELECT label, min(rank) AS best, count(*) AS n, min(key) AS first_key FROM "
-    "(SELECT label, rank, key FROM suggestions WHERE key >= :low AND key < :high LIMIT :scan) "
+    "(SELECT label, rank, key FROM suggestions s WHERE key >= :low AND key < :high AND {audience} LIMIT :scan) "
     "GROUP BY label ORDER BY best, n DESC, first_key, label LIMIT :limit"
 )
 
@@ -130,6 +135,7 @@ class _Prepared:
     pages: list[tuple[int, int, str, str]]
     indexed: tuple[str, ...]
     suggestions: list[tuple[str, str, int, int]]
+    audience: tuple[int, str, int | None, str]
 
 
 def _phrase(syllables: Iterable[str]) -> str:
@@ -214,7 +220,9 @@ def _prepare(doc: SearchDocument) -> _Prepared:
     unique_pages = {(m, n): (m, n, t, fold(t)) for m, n, t in pages}
     return _Prepared(row=row, pages=list(unique_pages.values()),
                      indexed=(*(f for f, _ in forms), *(x for _, x in forms)),
-                     suggestions=_suggestion_rows(doc, fields["title"], fields["subject_name"]))
+                     suggestions=_suggestion_rows(doc, fields["title"], fields["subject_name"]),
+                     audience=(doc.material_id, doc.audience_scope or "national", doc.audience_unit,
+                               clean(doc.province)))
 
 
 def _in_fts(parameter: str) -> str:
@@ -222,8 +230,10 @@ def _in_fts(parameter: str) -> str:
     return f"(d.material_id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH {parameter}))"  # noqa: S608
 
 
-def _filter_sql(filters: dict[str, str], skip: str = "") -> tuple[str, dict[str, object]]:
-    clauses, params = ["1"], {}
+def _filter_sql(filters: dict[str, str], skip: str = "",
+                viewer: SearchViewer = PUBLIC_VIEWER) -> tuple[str, dict[str, object]]:
+    audience, params = audience_clause(viewer)
+    clauses = ["1", audience]
     for name, value in filters.items():
         if name != skip:
             clauses.append(f"d.{name} = :filter_{name}")
@@ -341,6 +351,7 @@ class SqliteFtsIndex:
                 if statement.strip():
                     conn.execute(statement)
             conn.execute("INSERT OR IGNORE INTO generation VALUES (1, 0, 0)")
+            conn.execute(AUDIENCE_SCHEMA)
             if version == 1:
                 self._fold_stored_pages(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -418,6 +429,7 @@ class SqliteFtsIndex:
             conn.execute("DELETE FROM documents_fts WHERE rowid = ?", (material_id,))
             conn.execute("DELETE FROM pages WHERE material_id = ?", (material_id,))
             conn.execute("DELETE FROM suggestions WHERE material_id = ?", (material_id,))
+            conn.execute(AUDIENCE_DELETE, (material_id,))
         return removed
 
     def upsert(self, documents: Iterable[SearchDocument]) -> int:
@@ -433,6 +445,7 @@ class SqliteFtsIndex:
                 conn.executemany("INSERT INTO pages (material_id, number, text, folded) VALUES (?, ?, ?, ?)",
                                  item.pages)
                 conn.executemany("INSERT INTO suggestions VALUES (?, ?, ?, ?)", item.suggestions)
+                conn.execute(AUDIENCE_UPSERT, item.audience)
         return len(prepared)
 
     def delete(self, material_ids: Iterable[int]) -> int:
@@ -495,10 +508,10 @@ class SqliteFtsIndex:
         text = respell(checked.text, corrections)
         checked = replace(checked, text=text)
         match = match_expression(text)
-        total, facets = self._cached_counts(conn, generation, match, checked.filters)
+        total, facets = self._cached_counts(conn, generation, match, checked.filters, checked.viewer)
         rows = self._hits(conn, match, exact_expression(text), checked) if total else []
         hits = self._with_snippets(conn, rows, text if match else "")
-        suggestion = self._did_you_mean(conn, generation, text) if match and not total else ""
+        suggestion = self._did_you_mean(conn, generation, text, checked.viewer) if match and not total else ""
         return SearchResult(total=total, hits=hits, facets=facets, suggestion=suggestion,
                             corrected=text if corrections else "")
 
@@ -529,40 +542,41 @@ class SqliteFtsIndex:
                 corrections[word] = found[0]
         return corrections
 
-    def _did_you_mean(self, conn: sqlite3.Connection, generation: int, text: str) -> str:
+    def _did_you_mean(self, conn: sqlite3.Connection, generation: int, text: str, viewer: SearchViewer) -> str:
         """A close spelling of a query that found nothing, offered only when it finds something
         (without filters, which the page offers to drop as well)."""
         respelled = respell(text, self._corrections(conn, generation, text, SUGGEST_LENGTH))
         if respelled == text:
             return ""
-        total, _ = self._cached_counts(conn, generation, match_expression(respelled), {})
+        total, _ = self._cached_counts(conn, generation, match_expression(respelled), {}, viewer)
         return respelled if total else ""
 
-    def _cached_counts(self, conn: sqlite3.Connection, generation: int, match: str,
-                       filters: dict[str, str]) -> tuple[int, dict[str, list[FacetValue]]]:
+    def _cached_counts(self, conn: sqlite3.Connection, generation: int, match: str, filters: dict[str, str],
+                       viewer: SearchViewer) -> tuple[int, dict[str, list[FacetValue]]]:
         """Total and facets depend only on the documents, so they are kept per index generation:
         a common query or browse page is counted once until the index changes. Every input of _counts
         must be part of the key."""
-        key = (generation, match, tuple(sorted(filters.items())))
+        key = (generation, match, tuple(sorted(filters.items())), viewer)
         cached = self._counts_cache.get(key)
-        return cached if cached is not None else self._counts_cache.put(key, self._counts(conn, match, filters))
+        return cached if cached is not None else self._counts_cache.put(key, self._counts(conn, match, filters,
+                                                                                          viewer))
 
     @staticmethod
     def _candidates(match: str) -> str:
-        columns = ", ".join(f"d.{name}" for name in STORED_FILTERS)
+        columns = ", ".join(f"d.{name}" for name in ("material_id", *STORED_FILTERS))  # the id: search.audience
         if not match:
             return f"SELECT {columns} FROM documents d"  # noqa: S608
         return (f"SELECT {columns} FROM documents d JOIN (SELECT rowid AS id FROM documents_fts "  # noqa: S608
                 "WHERE documents_fts MATCH :match) m ON d.material_id = m.id")
 
-    def _counts(self, conn: sqlite3.Connection, match: str,
-                filters: dict[str, str]) -> tuple[int, dict[str, list[FacetValue]]]:
+    def _counts(self, conn: sqlite3.Connection, match: str, filters: dict[str, str],
+                viewer: SearchViewer = PUBLIC_VIEWER) -> tuple[int, dict[str, list[FacetValue]]]:
         """Total and facets in one statement over the candidates computed once. Each facet applies
         every filter but its own, so the other values of a filtered facet keep their counts."""
-        where, params = _filter_sql(filters)
+        where, params = _filter_sql(filters, viewer=viewer)
         selects = [f"SELECT '' AS facet, NULL AS value, count(*) AS n FROM base d WHERE {where}"]  # noqa: S608
         for name in FACET_FIELDS:
-            facet_where, facet_params = _filter_sql(filters, skip=name)
+            facet_where, facet_params = _filter_sql(filters, skip=name, viewer=viewer)
             params.update(facet_params)
             selects.append(f"SELECT '{name}', d.{name}, count(*) FROM base d "  # noqa: S608
                            f"WHERE {facet_where} AND d.{name} IS NOT NULL AND d.{name} != '' "
@@ -584,7 +598,7 @@ class SqliteFtsIndex:
 
     @staticmethod
     def _hits(conn: sqlite3.Connection, match: str, exact: str, query: SearchQuery) -> list[tuple]:
-        where, params = _filter_sql(query.filters)
+        where, params = _filter_sql(query.filters, viewer=query.viewer)
         newest = "d.published_at DESC NULLS LAST, d.material_id DESC"
         popular = "d.popularity DESC, "
         columns = "d.material_id, d.title, d.kind, d.subject, d.grade, d.level"
@@ -621,7 +635,7 @@ class SqliteFtsIndex:
                           pages=pages.get(material_id, []))
                 for material_id, title, kind, subject, grade, level, score in rows]
 
-    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+    def suggest(self, prefix: str, limit: int = 8, viewer: SearchViewer = PUBLIC_VIEWER) -> list[str]:
         """Titles and subject names whose words start with the prefix (diacritics-insensitive):
         subjects first, then titles starting with it, then titles with a later word starting with it."""
         if not isinstance(prefix, str):
@@ -632,9 +646,11 @@ class SqliteFtsIndex:
             return []
         key = " ".join(words) + ("" if unicodedata.normalize("NFC", prefix)[-1].isalnum() else " ")
         limit = max(1, min(int(limit), 50))
+        audience, params = audience_clause(viewer, column="s.material_id")
         with self._connection() as conn:
-            rows = conn.execute(SUGGEST_SQL, {"low": key, "high": key + "\U0010ffff", "scan": SUGGEST_SCAN,
-                                      "limit": limit}).fetchall()
+            rows = conn.execute(SUGGEST_SQL.format(audience=audience),
+                                {"low": key, "high": key + "\U0010ffff", "scan": SUGGEST_SCAN, "limit": limit,
+                                 **params}).fetchall()
         return [label for label, *_ in rows]
 
     def close(self) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Request, Response
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -108,11 +108,13 @@ def apply_usage(session: Session, batch: Mapping[tuple[int, str], int]) -> dict[
                                 .where(MaterialUsage.material_id.in_(existing))).all())
 
 
-def most_used(session: Session, limit: int = 8) -> list[Material]:
-    """Published materials by popularity, most used first (the home page's list)."""
+def most_used(session: Session, limit: int = 8, *, reachable: ColumnElement[bool] | None = None) -> list[Material]:
+    """Published materials by popularity, most used first (the home page's list); ``reachable`` narrows them
+    to what the viewer may see (repository.publication.reachable_clause)."""
+    visible = Material.published_version_id.is_not(None) if reachable is None else reachable
     return list(session.scalars(
         select(Material).join(MaterialUsage, MaterialUsage.material_id == Material.id)
-        .where(Material.published_version_id.is_not(None), MaterialUsage.popularity > 0)
+        .where(visible, MaterialUsage.popularity > 0)
         .order_by(MaterialUsage.popularity.desc(), Material.id.desc()).limit(limit)))
 
 

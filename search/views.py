@@ -6,13 +6,16 @@ from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from repository.api import api_error
 from repository.db import get_session
 from repository.models import Material
+from repository.publication import reachable_clause, viewer_of
 from repository.reference import current_reference
 from repository.textbooks.services import hit_thumbnail_url, page_chapter
+from search.audience import SearchViewer
 from search.interfaces import (
     FACET_FIELDS,
     SORT_ERROR,
@@ -59,7 +62,14 @@ def query_from_request() -> SearchQuery:
     per_page_default = int(current_app.extensions["settings"].get("search", "per_page", 20))
     return SearchQuery(text=request.args.get("q", "")[:500], filters=filters,
                        page=_int_arg("page", 1, 1, MAX_PAGE),
-                       per_page=_int_arg("per_page", per_page_default, 1, MAX_PER_PAGE), sort=sort)
+                       per_page=_int_arg("per_page", per_page_default, 1, MAX_PER_PAGE), sort=sort,
+                       viewer=search_viewer())
+
+
+def search_viewer() -> SearchViewer:
+    """The publication-scope filter of the current user (search.audience)."""
+    viewer = viewer_of(current_user)
+    return SearchViewer(unit_id=viewer.unit_id, province=viewer.province_code, everything=viewer.everything)
 
 
 def run_search(query: SearchQuery) -> SearchResult:
@@ -105,11 +115,11 @@ def result_as_dict(result: SearchResult, without_filters: int | None = None) -> 
 @bp.get("/")
 def home():
     db = get_session()
-    newest = db.scalars(select(Material).where(Material.published_version_id.is_not(None))
-                        .order_by(Material.published_at.desc()).limit(8)).all()
-    counts = dict(db.execute(select(Material.level, func.count()).where(
-        Material.published_version_id.is_not(None)).group_by(Material.level)).all())
-    return render_template("search/home.html", newest=newest, level_counts=counts, most_used=most_used(db),
+    reachable = reachable_clause(viewer_of(current_user))
+    newest = db.scalars(select(Material).where(reachable).order_by(Material.published_at.desc()).limit(8)).all()
+    counts = dict(db.execute(select(Material.level, func.count()).where(reachable).group_by(Material.level)).all())
+    return render_template("search/home.html", newest=newest, level_counts=counts,
+                           most_used=most_used(db, reachable=reachable),
                            ref=current_reference(db))
 
 
@@ -151,9 +161,11 @@ def api_search():
 def api_suggest():
     prefix = request.args.get("q", "")[:100]
     try:
-        suggestions = current_app.extensions["search"].suggest(prefix, limit=8) if prefix.strip() else []
+        suggestions = current_app.extensions["search"].suggest(prefix, limit=8, viewer=search_viewer()) \
+            if prefix.strip() else []
     except SearchUnavailable as exc:
         return api_error(503, "search_unavailable", str(exc))
     response = jsonify({"suggestions": suggestions})
-    response.headers["Cache-Control"] = "public, max-age=60"
+    # What a signed-in user is suggested depends on their publication scope: never in a shared cache.
+    response.headers["Cache-Control"] = "private, max-age=60" if current_user.is_authenticated else "public, max-age=60"
     return response

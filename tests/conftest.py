@@ -70,7 +70,10 @@ def make_test_app(tmp_path: Path, database_url: str, **sections: Any):
     overrides: dict[str, Any] = {"data_dir": str(tmp_path / "data"),
                                  "database": {"url": database_url},
                                  "queue": {"backend": "memory", "retry_delay_seconds": 0.01},
-                                 "storage": {"max_upload_mb": 5}}
+                                 "storage": {"max_upload_mb": 5},
+                                 # One approval publishes to everybody, unless a test configures publication
+                                 # scopes (tests/review/test_scopes.py runs the shipped policy).
+                                 "review": {"single_step_publication": True}}
     for name, values in sections.items():
         if isinstance(values, dict):
             overrides.setdefault(name, {}).update(values)

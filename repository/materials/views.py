@@ -28,8 +28,9 @@ MEDIA_ROLES = ("hls", "mp4", "poster", "captions", "thumbnails")
 UPLOAD_ACCEPT = "application/pdf,.pdf,.docx,video/*,audio/*,.mp4,.webm,.mkv,.mov,.mp3,.m4a,.pptx,.zip"
 #: hls.js inside the static folder, installed by npm at setup (never committed).
 HLS_JS = "node_modules/hls.js/dist/hls.min.js"
-#: States in which the owner may upload a new version.
-REVISABLE_STATES = frozenset({"draft", "changes_requested"})
+#: States in which the owner may upload a new version (a published material stays published at its current
+#: version until the new one is submitted and approved).
+REVISABLE_STATES = frozenset({"draft", "changes_requested", "published"})
 
 
 @bp.route("/materials/new", methods=["GET", "POST"])
@@ -129,7 +130,8 @@ def captions(material_id: int):
     """The owner attaches captions (SRT or WebVTT) in one language to the lecture's current version."""
     db = get_session()
     material = get_visible_material(db, material_id)
-    if not can_edit_material(current_user, material) or material.status not in REVISABLE_STATES:
+    if not can_edit_material(current_user, material) or material.status not in REVISABLE_STATES \
+            or material.current_version_id == material.published_version_id:  # the published version is reviewed
         abort(403)
     version = db.get(MaterialVersion, material.current_version_id)
     file = request.files.get("file")

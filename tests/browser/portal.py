@@ -26,7 +26,8 @@ def running_portal(data_dir: Path, accounts: dict[str, str],
                    extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, dict[str, str]]]:
     """Create the accounts (name -> role, each with a token), start the portal; yield (base URL, tokens)."""
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("HOCLIEU_")},
-           "HOCLIEU_DATA_DIR": str(data_dir), **(extra_env or {})}
+           "HOCLIEU_DATA_DIR": str(data_dir), "HOCLIEU_REVIEW_SINGLE_STEP_PUBLICATION": "true",
+           **(extra_env or {})}
     hoclieu(env, "db", "upgrade")
     tokens = {}
     for name, role in accounts.items():

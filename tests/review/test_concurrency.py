@@ -169,3 +169,36 @@ def test_a_review_form_opened_before_another_decision_is_refused_with_the_reason
     assert late.status_code == 303
     shown = client.get(late.location).get_data(as_text=True)
     assert "vừa được người khác xử lý" in shown and "Bị từ chối" in shown
+
+
+def test_two_first_approvals_at_once_count_once(tmp_path, database_url):
+    """With two approvals needed, two reviewers approving the same round at the same moment: one approval counts,
+    the other is told to reload (else both would think they were first and the round would stall or double)."""
+    from review.config import ReviewConfig
+    from tests.conftest import make_test_app
+    from tests.review.scoped import SHIPPED, make_people
+
+    policy = {**SHIPPED, "scopes": {"province": {"approvals": 2, "reviewer_units": ["province"],
+                                                 "same_province": True}}}
+    app = make_test_app(tmp_path, database_url, review=policy)
+    try:
+        make_people(app)
+        db, cfg = app.extensions["db"], app.extensions["review"]
+        assert isinstance(cfg, ReviewConfig) and cfg.scopes["province"].approvals == 2
+
+        def approve(session, material_id, actor):
+            return decide(session, material_id, actor, cfg, "approve", "Đạt", SCORES)
+
+        for _ in range(ROUNDS):
+            with db.session() as session:
+                material_id = make_material(session, session.scalar(select(User).where(
+                    User.email == "gv@truong.edu.vn")), subject="vat-li")
+            results = _race(db, material_id, [("td-hn@truong.edu.vn", approve), ("td-hn2@truong.edu.vn", approve)])
+            _one_winner(results)
+            with db.session() as session:
+                assert session.get(Material, material_id).status == "in_review"
+                assert _count(session, ReviewDecision, material_id=material_id) == 1
+                assert _count(session, AuditRecord, material_id=material_id, action="endorse") == 1
+    finally:
+        app.extensions["search"].close()
+        app.extensions["db"].dispose()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from search.audience import PUBLIC_VIEWER, es_clause
 from search.elastic import ElasticsearchIndex, index_template, search_body, to_source
 from search.interfaces import SearchDocument, SearchQuery, SearchQueryError, SearchUnavailable
 from tests.conftest import make_test_app
@@ -37,9 +38,16 @@ def engine(cluster: FakeCluster) -> ElasticsearchIndex:
     return ElasticsearchIndex(URL, prefix="hoclieu", client=fake_client(cluster))
 
 
-def sent_search_body(engine: ElasticsearchIndex, cluster: FakeCluster, query: SearchQuery) -> dict[str, Any]:
+def sent_search_body(engine: ElasticsearchIndex, cluster: FakeCluster, query: SearchQuery,
+                     raw: bool = False) -> dict[str, Any]:
+    """The body sent, without the publication-scope filter around the query (tests/search/test_audience.py)."""
     engine.search(query)
-    return cluster.requests_to("POST", "/hoclieu-materials/_search")[-1].body
+    body = cluster.requests_to("POST", "/hoclieu-materials/_search")[-1].body
+    if raw:
+        return body
+    wrapped = body["query"]["bool"]
+    assert wrapped["filter"] == [es_clause(query.viewer)]
+    return {**body, "query": wrapped["must"][0]}
 
 
 # -- the index template ----------------------------------------------------------------------
@@ -215,7 +223,7 @@ def test_user_text_never_reaches_query_string(engine: ElasticsearchIndex, cluste
 
 def test_search_body_is_what_is_sent(engine: ElasticsearchIndex, cluster: FakeCluster) -> None:
     query = SearchQuery(text="định luật 2 Newton", filters={"grade": "10", "subject": "vat-li"})
-    assert sent_search_body(engine, cluster, query) == search_body(query)
+    assert sent_search_body(engine, cluster, query, raw=True) == search_body(query)
 
 
 def test_invalid_queries_are_refused_before_any_request(engine: ElasticsearchIndex, cluster: FakeCluster) -> None:
@@ -256,8 +264,10 @@ def test_suggest_offers_subject_names_first(engine: ElasticsearchIndex, cluster:
         {"_source": {"display": {"title": "Hoá học 10 – Bài 1"}, "subject_name": "Hóa học"}}]}}
     assert engine.suggest("hoa") == ["Hóa học", "Hoạt động trải nghiệm", "Hoá học 10 – Bài 1"]
     body = cluster.requests_to("POST", "/_search")[-1].body
-    assert body["query"]["multi_match"] == {"query": "hoa", "type": "bool_prefix",
-                                            "fields": ["suggest", "suggest._2gram", "suggest._3gram"]}
+    assert body["query"]["bool"]["filter"] == [es_clause(PUBLIC_VIEWER)]
+    assert body["query"]["bool"]["must"][0]["multi_match"] == {"query": "hoa", "type": "bool_prefix",
+                                                               "fields": ["suggest", "suggest._2gram",
+                                                                          "suggest._3gram"]}
     assert engine.suggest("!!!") == [] and engine.suggest(None) == []  # type: ignore[arg-type]
 
 
