@@ -30,7 +30,7 @@ babel = Babel()
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
-    "script-src 'self'; object-src 'self'; frame-src 'self'; frame-ancestors 'self'; "
+    "script-src 'self'; worker-src 'self'; object-src 'self'; frame-src 'self'; frame-ancestors 'self'; "
     "base-uri 'self'; form-action 'self'"
 )
 

@@ -91,15 +91,17 @@ def ensure_virtualenv(extras: str, *, also_fine: tuple[str, ...] = ()) -> None:
 
 
 def ensure_static_packages() -> None:
-    """Install the third-party front-end code (static/package.json: hls.js) with npm when node_modules is
-    missing or older than the lock file. It is served from /static/node_modules and never committed."""
+    """Install the third-party front-end code (static/package.json: hls.js, pdf.js) with npm when node_modules
+    is missing or older than the lock file. It is served from /static/node_modules and never committed.
+    Optional packages are left out: pdfjs-dist's only one is a canvas for Node.js, which the browser never uses."""
     static = ROOT / "static"
     lock, installed = static / "package-lock.json", static / "node_modules" / ".package-lock.json"
     if installed.exists() and (not lock.exists() or installed.stat().st_mtime >= lock.stat().st_mtime):
         return
     say("installing front-end packages (npm)")
     command = "ci" if lock.exists() else "install"
-    subprocess.run(["npm", command, "--no-audit", "--no-fund", "--omit=dev"], check=True, cwd=static)
+    subprocess.run(["npm", command, "--no-audit", "--no-fund", "--omit=dev", "--omit=optional"], check=True,
+                   cwd=static)
 
 
 def hoclieu(*args: str) -> None:

@@ -76,14 +76,25 @@ def run_search(query: SearchQuery) -> SearchResult:
     return current_app.extensions["search"].search(query)
 
 
-def page_url(material_id: int, number: int) -> str:
-    """The material page with its viewer opened at that page."""
-    return url_for("materials.detail", material_id=material_id, page=number, _anchor=f"page={number}")
+#: The longest search term a page-hit link hands to the viewer (the viewer highlights its words on the page).
+MAX_VIEWER_TERM = 200
 
 
-def _pages_as_list(hit: SearchHit) -> list[dict[str, Any]]:
+def hit_words(query: SearchQuery, result: SearchResult) -> str:
+    """The words the viewer highlights: what the search ran on (the corrected spelling when there was one)."""
+    return " ".join((result.corrected or query.text).split())[:MAX_VIEWER_TERM]
+
+
+def page_url(material_id: int, number: int, words: str = "") -> str:
+    """The material page with its viewer opened at that page and, with ``words``, the search term highlighted
+    (``#page=N`` keeps the browser's own viewer at that page when pdf.js is not installed)."""
+    return url_for("materials.detail", material_id=material_id, page=number, q=words or None,
+                   _anchor=f"page={number}")
+
+
+def _pages_as_list(hit: SearchHit, words: str) -> list[dict[str, Any]]:
     chapters = [page_chapter(hit.material_id, p.number) for p in hit.pages]
-    return [{"page": p.number, "snippet": p.snippet, "url": page_url(hit.material_id, p.number),
+    return [{"page": p.number, "snippet": p.snippet, "url": page_url(hit.material_id, p.number, words),
              "book": hit.title, "chapter": chapter.title if chapter else None,
              "thumbnail": hit_thumbnail_url(hit.material_id, p.number)}
             for p, chapter in zip(hit.pages, chapters, strict=True)]
@@ -97,7 +108,7 @@ def without_filters_total(query: SearchQuery, result: SearchResult) -> int | Non
     return run_search(replace(query, filters={}, page=1, per_page=1)).total
 
 
-def result_as_dict(result: SearchResult, without_filters: int | None = None) -> dict[str, Any]:
+def result_as_dict(result: SearchResult, without_filters: int | None = None, words: str = "") -> dict[str, Any]:
     return {
         "corrected": result.corrected or None,
         "suggestion": result.suggestion or None,
@@ -106,7 +117,7 @@ def result_as_dict(result: SearchResult, without_filters: int | None = None) -> 
         "hits": [{"id": h.material_id, "title": h.title, "kind": h.kind, "subject": h.subject,
                   "grade": h.grade, "level": h.level, "snippet": h.snippet,
                   "url": url_for("materials.detail", material_id=h.material_id),
-                  "pages": _pages_as_list(h)} for h in result.hits],
+                  "pages": _pages_as_list(h, words)} for h in result.hits],
         "facets": {name: [{"value": v.value, "count": v.count} for v in values]
                    for name, values in result.facets.items()},
     }
@@ -139,7 +150,8 @@ def results():
         return render_template("search/results.html", query=None, result=None, error=str(exc), ref=ref,
                                args=request.args), 503
     return render_template("search/results.html", query=query, result=result, error=None, ref=ref,
-                           args=request.args, page_url=page_url, without_filters=without_filters)
+                           args=request.args, page_url=page_url, without_filters=without_filters,
+                           hit_words=hit_words(query, result))
 
 
 @bp.get("/api/v1/search")
@@ -154,7 +166,7 @@ def api_search():
         return api_error(400, "invalid_query", str(exc), getattr(exc, "field", None))
     except SearchUnavailable as exc:
         return api_error(503, "search_unavailable", str(exc))
-    return jsonify(result_as_dict(result, without_filters))
+    return jsonify(result_as_dict(result, without_filters, hit_words(query, result)))
 
 
 @bp.get("/api/v1/suggest")

@@ -28,6 +28,16 @@ MEDIA_ROLES = ("hls", "mp4", "poster", "captions", "thumbnails")
 UPLOAD_ACCEPT = "application/pdf,.pdf,.docx,video/*,audio/*,.mp4,.webm,.mkv,.mov,.mp3,.m4a,.pptx,.zip"
 #: hls.js inside the static folder, installed by npm at setup (never committed).
 HLS_JS = "node_modules/hls.js/dist/hls.min.js"
+#: pdf.js (pdfjs-dist, modern build) inside the static folder, installed by npm at setup (never committed): the
+#: library, its worker, the viewer components and their style sheet.
+PDFJS_FILES = {
+    "lib": "node_modules/pdfjs-dist/build/pdf.min.mjs",
+    "worker": "node_modules/pdfjs-dist/build/pdf.worker.min.mjs",
+    "viewer": "node_modules/pdfjs-dist/web/pdf_viewer.mjs",
+    "css": "node_modules/pdfjs-dist/web/pdf_viewer.css",
+}
+#: The longest search term the viewer is asked to highlight (longer terms are cut).
+MAX_VIEWER_TERM = 200
 #: States in which the owner may upload a new version (a published material stays published at its current
 #: version until the new one is submitted and approved).
 REVISABLE_STATES = frozenset({"draft", "changes_requested", "published"})
@@ -57,6 +67,20 @@ def hls_js_url() -> str | None:
     if not (Path(current_app.static_folder) / HLS_JS).is_file():
         return None
     return url_for("static", filename=HLS_JS)
+
+
+def pdfjs_urls() -> dict[str, str] | None:
+    """pdf.js's files as `repository/bootstrap.py` installs them with npm; None when any is absent, and the
+    material page then embeds the browser's own PDF viewer instead."""
+    static = Path(current_app.static_folder)
+    if not all((static / name).is_file() for name in PDFJS_FILES.values()):
+        return None
+    return {role: url_for("static", filename=name) for role, name in PDFJS_FILES.items()}
+
+
+def viewer_term() -> str:
+    """The search term the viewer highlights (``?q=``, as a page hit's link carries it), spaces collapsed."""
+    return " ".join(request.args.get("q", "")[:MAX_VIEWER_TERM].split())
 
 
 def viewer_page(version: MaterialVersion | None) -> int | None:
@@ -90,7 +114,7 @@ def detail(material_id: int):
         caption_languages=CAPTION_LANGUAGES,
         job=latest_job(db, material.current_version_id) if unpublished_view else None,
         audit=audit, ref=current_reference(db), can_edit=can_edit_material(current_user, material),
-        viewer_page=viewer_page(version),
+        viewer_page=viewer_page(version), viewer_term=viewer_term(), pdfjs=pdfjs_urls(),
         can_revise=can_edit_material(current_user, material) and material.status in REVISABLE_STATES)
 
 
