@@ -122,7 +122,8 @@ def test_upload_review_search_view_download_administer(portal, browser, tmp_path
     hit.click()
     viewer = student.locator("#pdf-viewer")
     assert viewer.count() == 1
-    view_response = student.request.get(portal + viewer.get_attribute("src"))
+    file_url = viewer.get_attribute("data-file") or viewer.get_attribute("src")  # pdf.js viewer, else the iframe
+    view_response = student.request.get(portal + file_url)
     assert view_response.status == 200 and view_response.headers["content-type"] == "application/pdf"
     with student.expect_download() as download_info:
         student.locator("#download").click()

@@ -1,6 +1,7 @@
 """A page hit in a real headless Chromium (Debian's chromium, driven by Playwright) against a real
 ``hoclieu run`` (web server and worker): a query typed without diacritics, two filters, a click on a
-textbook's page hit, and the material page whose viewer opens at that page."""
+textbook's page hit, and the material page whose viewer opens at that page; with pdf.js installed, the viewer
+shows that page with the search term highlighted on it and its page box, previous/next and zoom work."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import time
 
 import pytest
 
+from repository.app import ROOT
 from repository.demo.pdfgen import render_pdf
+from repository.materials.views import PDFJS_FILES
 from tests.browser.portal import TEACHER_AND_REVIEWER, running_portal
 from tests.browser.test_five_steps import CHROMIUM, browser  # noqa: F401 (a shared fixture)
 from tests.core.test_material_flow import SCORES
@@ -22,7 +25,9 @@ PAGES = ("Chương I. Động học: vận tốc và gia tốc.",
 #: (title, subject, grade): every book holds the same page 2, only the first passes both filters.
 BOOKS = (("Vật lí 10 — sách thử nghiệm", "vat-li", "10"), ("Vật lí 11 — sách thử nghiệm", "vat-li", "11"),
          ("Công nghệ 10 — sách thử nghiệm", "cong-nghe", "10"))
-
+PDFJS_INSTALLED = all((ROOT / "static" / name).is_file() for name in PDFJS_FILES.values())
+#: The search, already narrowed to the one book, whose page-2 hit the pdf.js test opens.
+NARROWED_SEARCH = "/search?q=quan+tinh+hanh+khach&subject=vat-li&grade=10"
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +62,21 @@ def _publish(api, base: str, tokens: dict[str, str], title: str, subject: str, g
     return material_id
 
 
-def test_a_page_hit_opens_the_viewer_at_that_page(portal, browser) -> None:  # noqa: F811
+@pytest.fixture(scope="module")
+def books(portal, browser) -> list[int]:  # noqa: F811
+    """The three books, published and indexed (the first is the only one that passes both filters)."""
     base, tokens = portal
-    context = browser.new_context(locale="vi-VN", viewport={"width": 390, "height": 844})  # a phone
+    context = browser.new_context()
     ids = [_publish(context.request, base, tokens, *book) for book in BOOKS]
     _wait(lambda: context.request.get(f"{base}/api/v1/search?q=quan+tinh").json()["total"] == len(BOOKS),
           "the worker to index the books")
+    context.close()
+    return ids
 
+
+def test_a_page_hit_opens_the_viewer_at_that_page(portal, books, browser) -> None:  # noqa: F811
+    base, _tokens = portal
+    context = browser.new_context(locale="vi-VN", viewport={"width": 390, "height": 844})  # a phone
     page = context.new_page()
     page.goto(f"{base}/")
     page.get_by_label("Tìm học liệu").first.fill("quan tinh hanh khach")
@@ -84,7 +97,52 @@ def test_a_page_hit_opens_the_viewer_at_that_page(portal, browser) -> None:  # n
     thumbnail.evaluate("img => img.complete ? null : new Promise(done => img.addEventListener('load', done))")
     assert thumbnail.evaluate("img => img.naturalWidth") == 160  # rendered, cached and allowed for a visitor
     page_hit.click()
-    page.wait_for_url(re.compile(rf"/materials/{ids[0]}\?page=2#page=2$"))
+    page.wait_for_url(re.compile(rf"/materials/{books[0]}\?page=2&q=quan\+tinh\+hanh\+khach#page=2$"))
     viewer = page.locator("#pdf-viewer")
-    assert viewer.count() == 1 and viewer.get_attribute("src").endswith("#page=2")
+    assert viewer.count() == 1
+    if PDFJS_INSTALLED:
+        assert viewer.get_attribute("data-page") == "2" and viewer.get_attribute("data-term") == "quan tinh hanh khach"
+    else:
+        assert viewer.get_attribute("src").endswith("#page=2")  # the browser's own viewer
+    context.close()
+
+
+@pytest.mark.skipif(not PDFJS_INSTALLED, reason="pdfjs-dist is not installed in static/node_modules "
+                                                "(run `npm ci` in static/); the page uses the browser's viewer")
+def test_the_pdfjs_viewer_shows_the_page_with_the_term_highlighted(portal, books, browser) -> None:  # noqa: F811
+    base, _tokens = portal
+    context = browser.new_context(locale="vi-VN", viewport={"width": 390, "height": 844})  # a phone
+    page = context.new_page()
+    refused = []  # anything the Content-Security-Policy blocked (pdf.js's worker, fonts, styles)
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.goto(base + NARROWED_SEARCH)
+    page.locator(".hit .page-hits a", has_text="Trang 2").click()
+    page.wait_for_url(re.compile(rf"/materials/{books[0]}\?page=2&q="))
+    viewer = page.locator("#pdf-viewer")
+    page.wait_for_selector("#pdf-viewer[data-find]", timeout=60_000)
+    assert viewer.get_attribute("data-find") == "found"
+    assert page.locator("#pdf-page-count").inner_text() == str(len(PAGES))
+    assert page.locator("#pdf-page-number").input_value() == "2"
+
+    highlights = page.locator('.page[data-page-number="2"] .textLayer .highlight')
+    highlights.first.wait_for()
+    marked = " ".join(highlights.all_inner_texts()).lower()
+    assert "quán" in marked and "tính" in marked and "khách" in marked, marked  # typed without accents
+    assert page.locator(".textLayer .highlight").count() == highlights.count()  # only page 2 has the words
+    assert page.locator('.page[data-page-number="2"] canvas').count() == 1  # the page is drawn, not only text
+
+    width = page.locator('.page[data-page-number="2"]').evaluate("page => page.getBoundingClientRect().width")
+    page.get_by_role("button", name="Phóng to").click()
+    page.wait_for_function("w => document.querySelector('.page[data-page-number=\"2\"]')"
+                           ".getBoundingClientRect().width > w * 1.05", arg=width)
+    page.get_by_role("button", name="Vừa chiều rộng").click()
+    page.get_by_role("button", name="Trang sau").click()
+    page.wait_for_function("() => document.getElementById('pdf-page-number').value === '3'")
+    page.get_by_role("button", name="Trang trước").click()
+    page.wait_for_function("() => document.getElementById('pdf-page-number').value === '2'")
+    page.locator("#pdf-page-number").fill("1")
+    page.locator("#pdf-page-number").press("Enter")
+    page.wait_for_function("() => document.getElementById('pdf-viewer').dataset.currentPage === '1'")
+    assert refused == []
     context.close()
