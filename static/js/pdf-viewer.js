@@ -59,7 +59,7 @@ function highlightTerm(viewer, eventBus, words, page, FindState) {
   };
   eventBus.on("updatefindcontrolstate", settled);
   eventBus.dispatch("find", {
-    source: null, type: "", query: words, caseSensitive: false, entireWord: false,
+    source: null, type: "", query: words, caseSensitive: false, entireWord: true,
     highlightAll: true, findPrevious: false, matchDiacritics: false,
   });
 }

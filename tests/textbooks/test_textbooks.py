@@ -126,7 +126,7 @@ def test_published_page_thumbnail_is_open_to_students_and_page_hits_name_book_ch
     assert [hit["id"] for hit in hits] == [material_id]
     page = next(p for p in hits[0]["pages"] if p["page"] == 3)
     assert page["book"] == "Toán 10 — Kết nối" and page["chapter"] == VIETNAMESE_BOOKMARKS[2]
-    assert page["url"] == f"/materials/{material_id}?page=3#page=3"
+    assert page["url"] == f"/materials/{material_id}?page=3&q=parabol#page=3"
     assert page["thumbnail"] == f"/materials/{material_id}/pages/3/thumbnail.png"
     html = client.get("/search?q=parabol").get_data(as_text=True)
     assert f'<span class="chapter">{VIETNAMESE_BOOKMARKS[2]}</span>, Trang 3' in html
