@@ -36,6 +36,14 @@ PDFJS_FILES = {
     "viewer": "node_modules/pdfjs-dist/web/pdf_viewer.mjs",
     "css": "node_modules/pdfjs-dist/web/pdf_viewer.css",
 }
+#: pdf.js's data folders (trailing slash: pdf.js appends file names): character maps for CJK fonts, the 14
+#: standard fonts a PDF may use without embedding, and the JPEG 2000 / JBIG2 decoders of scanned pages (their
+#: JavaScript versions: the CSP forbids compiling WebAssembly).
+PDFJS_FOLDERS = {
+    "cmaps": "node_modules/pdfjs-dist/cmaps/",
+    "fonts": "node_modules/pdfjs-dist/standard_fonts/",
+    "decoders": "node_modules/pdfjs-dist/wasm/",
+}
 #: The longest search term the viewer is asked to highlight (longer terms are cut).
 MAX_VIEWER_TERM = 200
 #: States in which the owner may upload a new version (a published material stays published at its current
@@ -75,7 +83,7 @@ def pdfjs_urls() -> dict[str, str] | None:
     static = Path(current_app.static_folder)
     if not all((static / name).is_file() for name in PDFJS_FILES.values()):
         return None
-    return {role: url_for("static", filename=name) for role, name in PDFJS_FILES.items()}
+    return {role: url_for("static", filename=name) for role, name in (PDFJS_FILES | PDFJS_FOLDERS).items()}
 
 
 def viewer_term() -> str:

@@ -10,6 +10,11 @@ function termWords(term) {
   return term.split(/\s+/).filter((word) => word.length > 1);
 }
 
+// pdf.js wants its data folders as URLs ending in a slash; the worker resolves them on its own.
+function absolute(path) {
+  return new URL(path, document.baseURI).href;
+}
+
 function showError(error) {
   console.error("pdf viewer: could not open the document", error);
   root.querySelector(".pdf-frame").hidden = true;
@@ -77,7 +82,12 @@ async function start() {
   linkService.setViewer(viewer);
   wireToolbar(viewer, eventBus);
 
-  const pdf = await pdfjsLib.getDocument({ url: root.dataset.file }).promise;
+  const pdf = await pdfjsLib.getDocument({
+    url: root.dataset.file,
+    cMapUrl: absolute(root.dataset.cmaps), cMapPacked: true,
+    standardFontDataUrl: absolute(root.dataset.fonts),
+    wasmUrl: absolute(root.dataset.decoders), useWasm: false,  // the CSP forbids WebAssembly: the JS decoders
+  }).promise;
   const page = Math.min(Math.max(Number.parseInt(root.dataset.page, 10) || 1, 1), pdf.numPages);
   const words = termWords(root.dataset.term || "");
   eventBus.on("pagesinit", () => {

@@ -5,10 +5,12 @@ shows that page with the search term highlighted on it and its page box, previou
 
 from __future__ import annotations
 
+import io
 import re
 import time
 
 import pytest
+from PIL import Image
 
 from repository.app import ROOT
 from repository.demo.pdfgen import render_pdf
@@ -44,12 +46,13 @@ def _wait(check, what: str, timeout: float = 60) -> None:
         time.sleep(0.5)
 
 
-def _publish(api, base: str, tokens: dict[str, str], title: str, subject: str, grade: str) -> int:
+def _publish(api, base: str, tokens: dict[str, str], title: str, subject: str, grade: str,
+             pdf: bytes | None = None) -> int:
     """Upload, wait for the ingest job, submit and approve through the API (as the teacher and reviewer)."""
     teacher, reviewer = ({"Authorization": f"Bearer {tokens[r]}"} for r in ("gv", "td"))
     form = {"title": title, "kind": "sach-giao-khoa", "level": "thpt", "grade": grade, "subject": subject,
             "series": "kntt", "licence": "CC-BY-4.0",
-            "file": {"name": "sach.pdf", "mimeType": "application/pdf", "buffer": render_pdf(title, PAGES)}}
+            "file": {"name": "sach.pdf", "mimeType": "application/pdf", "buffer": pdf or render_pdf(title, PAGES)}}
     created = api.post(f"{base}/api/v1/materials", multipart=form, headers=teacher)
     assert created.status == 201, created.text()
     material_id, job_id = created.json()["id"], created.json()["job_id"]
@@ -144,5 +147,52 @@ def test_the_pdfjs_viewer_shows_the_page_with_the_term_highlighted(portal, books
     page.locator("#pdf-page-number").fill("1")
     page.locator("#pdf-page-number").press("Enter")
     page.wait_for_function("() => document.getElementById('pdf-viewer').dataset.currentPage === '1'")
+    assert refused == []
+    context.close()
+
+
+def scanned_page_pdf() -> bytes:
+    """A one-page PDF as scanners make them: a JPEG 2000 picture (a red square on white) and a line of text in
+    Helvetica, a standard font the PDF does not embed (pdf.js draws it from its own font data)."""
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 40), (220, 20, 20)).save(picture, format="JPEG2000")
+    content = b"q 160 0 0 100 20 80 cm /Im1 Do Q BT /F1 14 Tf 20 40 Td (Quan tinh) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R /Resources << /Font << /F1 "
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> /XObject << /Im1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /XObject /Subtype /Image /Width 64 /Height 40 /BitsPerComponent 8 /Filter /JPXDecode "
+        b"/Length %d >>\nstream\n%s\nendstream" % (len(picture.getvalue()), picture.getvalue()),
+    ]
+    out, offsets = bytearray(b"%PDF-1.7\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+@pytest.mark.skipif(not PDFJS_INSTALLED, reason="pdfjs-dist is not installed in static/node_modules "
+                                                "(run `npm ci` in static/); the page uses the browser's viewer")
+def test_the_pdfjs_viewer_draws_jpeg2000_scans_and_standard_fonts_under_the_csp(portal, browser) -> None:  # noqa: F811
+    base, tokens = portal
+    context = browser.new_context(locale="vi-VN", viewport={"width": 390, "height": 844})
+    material_id = _publish(context.request, base, tokens, "Vật lí 10 — bản quét", "vat-li", "10", scanned_page_pdf())
+    page = context.new_page()
+    refused = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.goto(f"{base}/materials/{material_id}")
+    page.wait_for_selector('.page[data-page-number="1"][data-loaded="true"] canvas', timeout=60_000)
+    red, green, blue, _alpha = page.locator('.page[data-page-number="1"] canvas').evaluate(
+        "canvas => Array.from(canvas.getContext('2d').getImageData("
+        "Math.round(canvas.width / 2), Math.round(canvas.height * 0.35), 1, 1).data)")
+    assert red > 180 and green < 80 and blue < 80, (red, green, blue)  # the JPEG 2000 picture, decoded
+    assert "Quan tinh" in page.locator('.page[data-page-number="1"] .textLayer').inner_text()
     assert refused == []
     context.close()
