@@ -271,7 +271,9 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                         "pages": {"type": "array", "description": "best matching pages (embedded engine)",
                                   "items": {"type": "object", "properties": {
                                       "page": {"type": "integer"}, "snippet": {"type": "string"},
-                                      "url": {"type": "string"}, "book": {"type": "string"},
+                                      "url": {"type": "string", "description": "the material page's viewer "
+                                              "at that page with the search words highlighted: ?page=n&q=...#page=n"},
+                                      "book": {"type": "string"},
                                       "chapter": {"type": ["string", "null"]},
                                       "thumbnail": {"type": "string"}}}}}}},
                     "facets": {"type": "object"},
