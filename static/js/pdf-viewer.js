@@ -49,18 +49,22 @@ function wireToolbar(viewer, eventBus) {
   });
 }
 
-// Highlight the term on every rendered page; the find controller selects the first match from the current
-// page on, and when that is on another page the viewer is brought back to the page the hit named.
-function highlightTerm(viewer, eventBus, words, page, FindState) {
+// Highlight the term on every rendered page. The find controller selects the first match from the current
+// page on and scrolls to it; when that match is on another page, the viewer goes back to the page the hit
+// named once the controller has moved (it moves right after announcing its state) and stops following it.
+function highlightTerm(viewer, eventBus, findController, words, page, FindState) {
   const settled = ({ state }) => {
     if (state === FindState.PENDING) {
       return;
     }
     eventBus.off("updatefindcontrolstate", settled);
-    if (viewer.currentPageNumber !== page) {
-      viewer.currentPageNumber = page;
-    }
-    root.dataset.find = state === FindState.NOT_FOUND ? "not-found" : "found";
+    setTimeout(() => {
+      if (findController.selected.pageIdx !== page - 1) {
+        findController._scrollMatches = false;
+        viewer.currentPageNumber = page;
+      }
+      root.dataset.find = state === FindState.NOT_FOUND ? "not-found" : "found";
+    });
   };
   eventBus.on("updatefindcontrolstate", settled);
   eventBus.dispatch("find", {
@@ -97,7 +101,7 @@ async function start() {
     root.querySelector("#pdf-page-number").max = String(pdf.numPages);
     root.dataset.state = "ready";
     if (words.length) {
-      highlightTerm(viewer, eventBus, words, page, FindState);
+      highlightTerm(viewer, eventBus, findController, words, page, FindState);
     }
   });
   viewer.setDocument(pdf);

@@ -147,6 +147,11 @@ def test_the_pdfjs_viewer_shows_the_page_with_the_term_highlighted(portal, books
     page.locator("#pdf-page-number").fill("1")
     page.locator("#pdf-page-number").press("Enter")
     page.wait_for_function("() => document.getElementById('pdf-viewer').dataset.currentPage === '1'")
+    # A word that is on another page only: it is still marked there, and the viewer stays on the page asked for.
+    page.goto(f"{base}/materials/{books[0]}?page=3&q=qu%C3%A1n")
+    page.wait_for_selector("#pdf-viewer[data-find]", timeout=60_000)
+    assert page.locator("#pdf-page-number").input_value() == "3"
+    assert page.locator("#pdf-viewer").get_attribute("data-current-page") == "3"
     assert refused == []
     context.close()
 
