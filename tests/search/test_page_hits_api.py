@@ -100,6 +100,8 @@ def test_pdfjs_viewer_opens_at_a_valid_page_with_the_term(client, tokens) -> Non
     body = page.get_data(as_text=True)
     assert 'src="/static/js/pdf-viewer.js"' in body and "<iframe id=\"pdf-viewer\"" not in body
     assert 'href="/static/node_modules/pdfjs-dist/web/pdf_viewer.css"' in body
+    policy = page.headers["Content-Security-Policy"]  # pdf.js's worker from our origin, nothing loosened
+    assert "worker-src 'self';" in policy and "unsafe" not in policy and "blob:" not in policy.split("script-src")[1]
     file_url, number, term = pdfjs_viewer(client, f"/materials/{material_id}?page=2&q=quan+tinh")
     assert file_url.startswith(f"/materials/{material_id}/files/") and file_url.endswith("/view")
     assert (number, term) == ("2", "quan tinh")
@@ -121,6 +123,7 @@ def test_without_pdfjs_the_browser_viewer_opens_at_a_valid_page_only(without_pdf
     material_id = publish_textbook(client, tokens)
     plain = viewer_src(client, f"/materials/{material_id}")
     assert "#" not in plain
+    assert "pdf-viewer.js" not in client.get(f"/materials/{material_id}?page=2&q=quan+tinh").get_data(as_text=True)
     assert viewer_src(client, f"/materials/{material_id}?page=2") == plain + "#page=2"
     assert viewer_src(client, f"/materials/{material_id}?page=3") == plain + "#page=3"
     for bad in ("abc", "999", "0", "-1", "2.0", "²", "9" * 40):
