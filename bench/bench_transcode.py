@@ -35,10 +35,14 @@ def ffmpeg_version() -> str:
     return out.splitlines()[0]
 
 
-def make_clip(path: Path, seconds: int, size: str) -> None:
+def make_clip(path: Path, seconds: int, size: str, source_mbps: int | None = None) -> None:
+    """A test clip; ``source_mbps`` makes a big one at a constant bitrate (padded: 60 s at 140 Mbit/s is
+    about 1 GB)."""
     sources = ["-f", "lavfi", "-i", f"testsrc2=s={size}:r=30:d={seconds}",
                "-f", "lavfi", "-i", f"sine=f=440:sample_rate=48000:d={seconds}"]
-    codecs = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p", "-c:a", "aac"]
+    quality = ["-b:v", f"{source_mbps}M", "-minrate", f"{source_mbps}M", "-maxrate", f"{source_mbps}M",
+               "-bufsize", f"{source_mbps}M", "-x264-params", "nal-hrd=cbr"] if source_mbps else ["-crf", "18"]
+    codecs = ["-c:v", "libx264", "-preset", "ultrafast", *quality, "-pix_fmt", "yuv420p", "-c:a", "aac"]
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *sources, *codecs, str(path)], check=True)
 
 
@@ -96,18 +100,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=24)
     parser.add_argument("--size", default="1280x720")
+    parser.add_argument("--source-mbps", type=int, default=None,
+                        help="bitrate of the generated clip (default: crf 18); 140 at 60 s gives about 1 GB")
     args = parser.parse_args()
     print(machine_summary())
     print(f"ffmpeg: {ffmpeg_version()}")
     with tempfile.TemporaryDirectory(prefix="bench-transcode-") as tmp:
         work = Path(tmp)
         src = work / "clip.mp4"
-        make_clip(src, args.seconds, args.size)
+        make_clip(src, args.seconds, args.size, args.source_mbps)
         limits = MediaLimits()
         info = probe_media(src, limits)
         renditions = plan_ladder(info.width, info.height, has_audio=info.has_audio)
         names = [r.name for r in renditions]
-        print(f"clip: {info.width}x{info.height} {info.duration:.1f} s; rungs: {names}")
+        print(f"clip: {info.width}x{info.height} {info.duration:.1f} s, {src.stat().st_size / 2**20:.0f} MiB; "
+              f"rungs: {names}")
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         ours = timed("ours (one process, +mp4 +poster)", info.duration,
                      lambda: transcode_to_hls(src, work / "ours", info, renditions, limits=limits))
@@ -118,7 +125,9 @@ def main() -> None:
                        lambda: run_single(src, renditions, work / "single"))
     print(f"ours / separate = {ours / separate:.2f}; ours / single = {ours / single:.2f} (target <= 1.15)")
     peak_note = "" if peak > before else " (not above the clip generator's)"
-    print(f"peak ffmpeg RSS seen: {peak / 1024:.0f} MiB{peak_note}")
+    print(f"peak ffmpeg RSS seen: {peak / 1024:.0f} MiB{peak_note}; "
+          f"this Python process (the worker's side of a transcode): "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":
