@@ -33,7 +33,8 @@ SYSTEM_NEEDS = {
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf": "fonts-dejavu-core",
     "npm": "npm",
 }
-TEST_NEEDS = {"chromium": "chromium"}
+#: Only the tests need these: the browser for the browser tests, nginx for the tested X-Accel configuration.
+TEST_NEEDS = {"chromium": "chromium", "/usr/sbin/nginx": "nginx-light"}
 
 
 def say(message: str) -> None:
