@@ -48,6 +48,27 @@ def test_each_viewer_finds_what_its_scope_reaches(index, who):
         assert sum(subjects.values()) == len(expected)
 
 
+def test_cached_counts_and_results_are_kept_apart_per_viewer(index):
+    """The embedded engine caches counts and result pages per index generation: every viewer asking the same
+    query in the same generation must still get its own answer, in either order."""
+    for order in (list(VIEWERS), list(reversed(VIEWERS))):
+        for who in order:
+            viewer, expected = VIEWERS[who]
+            result = index.search(SearchQuery(text="newton", viewer=viewer))
+            assert sorted(h.material_id for h in result.hits) == expected, who
+            assert result.total == len(expected), who
+            assert sum(v.count for v in result.facets["subject"]) == len(expected), who
+
+
+def test_spelling_help_counts_only_documents_the_viewer_reaches(index):
+    index.upsert([SearchDocument(5, "Phương trình lượng giác", subject="toan", province="DN",
+                                 audience_scope="province", audience_unit=77)])
+    danang = index.search(SearchQuery(text="phuongx", viewer=SearchViewer(unit_id=99, province="DN")))
+    assert (danang.total, danang.corrected) == (1, "phuong")
+    public = index.search(SearchQuery(text="phuongx", viewer=PUBLIC_VIEWER))
+    assert (public.total, public.suggestion) == (0, "")
+
+
 def test_suggestions_do_not_reveal_titles_out_of_scope(index):
     assert index.suggest("dinh luat newton cua") == []
     hanoi = index.suggest("dinh luat newton cua", viewer=SearchViewer(unit_id=OTHER_SCHOOL, province="HN"))
