@@ -8,9 +8,7 @@ blobs), so memory stays bounded by the text of the document.
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from ingest.archive_safety import ArchiveLimits, PackageError, open_archive
 from ingest.docx_doc import CheckedPackage, check_document_package, package_error
 from ingest.errors import IngestError
 from ingest.limits import child_main
+from ingest.ooxml import text_only_copy
 from ingest.pdf import clean_metadata_value, tidy_text
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -88,13 +87,7 @@ def inspect(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def open_text_only(checked: CheckedPackage) -> Document:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as copy:
-        for name, data in checked.xml_parts.items():
-            copy.writestr(name, data)
-        for name in checked.other_parts:
-            copy.writestr(name, b"")
-    buffer.seek(0)
+    buffer = text_only_copy(checked.xml_parts, checked.other_parts)
     try:
         return docx.Document(buffer)
     except Exception as exc:

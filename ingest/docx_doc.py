@@ -34,6 +34,7 @@ from ingest.archive_safety import ArchiveLimits, PackageError, SafeArchive, open
 from ingest.detect import detect_type
 from ingest.errors import IngestError
 from ingest.limits import ChildLimits, run_child
+from ingest.ooxml import CONTENT_TYPES_PART, PACKAGE_RELS_PART, check_xml_parts
 from ingest.pdf import PdfInfo
 
 log = logging.getLogger(__name__)
@@ -43,9 +44,6 @@ MIB = 1024 * 1024
 #: A lesson plan or reference book is a few MB of XML; anything far beyond is refused before inflating.
 DOCX_ARCHIVE_LIMITS = ArchiveLimits(max_entries=5_000, max_total_bytes=512 * MIB, max_entry_bytes=256 * MIB,
                                     max_xml_bytes=64 * MIB)
-CONTENT_TYPES_PART = "[Content_Types].xml"
-PACKAGE_RELS_PART = "_rels/.rels"
-CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 OFFICE_DOCUMENT_REL = "/officeDocument"
 HYPERLINK_REL = "/hyperlink"
@@ -121,46 +119,17 @@ def check_document_package(archive: SafeArchive) -> CheckedPackage:
     if not archive.has_file(CONTENT_TYPES_PART) or not archive.has_file(PACKAGE_RELS_PART):
         raise PackageError("not_ooxml", "thiếu [Content_Types].xml hoặc _rels/.rels, không phải gói Office.",
                            "no OPC content types or package relationships")
-    defaults, overrides = content_type_maps(archive.read_xml(CONTENT_TYPES_PART))
+    parts = check_xml_parts(archive)
     main = main_part_name(parse_xml_safely(archive.read_bytes(PACKAGE_RELS_PART), PACKAGE_RELS_PART))
     if not main or not archive.has_file(main):
         raise PackageError("missing_entry",
                            f"thiếu phần nội dung chính ({main or 'word/document.xml'}); tệp bị hỏng hoặc "
                            "không được tạo bởi trình soạn thảo văn bản.",
                            f"main document part {main!r} is missing")
-    if "wordprocessingml" not in part_content_type(main, defaults, overrides):
+    if "wordprocessingml" not in parts.content_type(main):
         raise PackageError("not_docx", "phần nội dung chính không phải văn bản Word.",
-                           f"main part {main!r} is {part_content_type(main, defaults, overrides)!r}")
-    xml_parts: dict[str, bytes] = {}
-    other_parts: list[str] = []
-    for name in sorted(archive.file_names):
-        if is_xml_part(name, defaults, overrides):
-            data = archive.read_bytes(name)
-            parse_xml_safely(data, name)
-            xml_parts[name] = data
-        else:
-            other_parts.append(name)
-    return CheckedPackage(xml_parts, other_parts, main)
-
-
-def content_type_maps(root: ElementTree.Element) -> tuple[dict[str, str], dict[str, str]]:
-    defaults = {el.get("Extension", "").lower(): el.get("ContentType", "") for el in root.iter(f"{CT_NS}Default")}
-    overrides = {el.get("PartName", "").lstrip("/"): el.get("ContentType", "")
-                 for el in root.iter(f"{CT_NS}Override")}
-    return defaults, overrides
-
-
-def part_content_type(name: str, defaults: dict[str, str], overrides: dict[str, str]) -> str:
-    if name in overrides:
-        return overrides[name]
-    return defaults.get(name.rsplit(".", 1)[-1].lower() if "." in name else "", "")
-
-
-def is_xml_part(name: str, defaults: dict[str, str], overrides: dict[str, str]) -> bool:
-    """python-docx goes by the declared content type, so a part stored as ``document.bin`` is XML too."""
-    if name == CONTENT_TYPES_PART or name.lower().endswith((".xml", ".rels")):
-        return True
-    return part_content_type(name, defaults, overrides).endswith(("+xml", "/xml"))
+                           f"main part {main!r} is {parts.content_type(main)!r}")
+    return CheckedPackage(parts.xml_parts, parts.other_parts, main)
 
 
 def main_part_name(package_rels: ElementTree.Element) -> str:

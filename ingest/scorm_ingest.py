@@ -13,8 +13,8 @@ from sqlalchemy import delete
 from ingest.archive_safety import PackageError, open_archive
 from ingest.deck_ingest import KEPT_ROLES, ingest_deck
 from ingest.derived_files import DerivedFile, delete_blobs, store_derived
+from ingest.ooxml import CONTENT_TYPES_PART
 from ingest.scorm import MANIFEST, ScormItem, ScormPackage, extract_scorm
-from ingest.slides import CONTENT_TYPES_PART
 from repository.jobs import JobContext, JobFailed
 from repository.materials.uploads import TITLE_FROM_FILE
 from repository.models import Material, MaterialFile, MaterialVersion, PageText

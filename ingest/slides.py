@@ -11,7 +11,6 @@ objects pointed nowhere, so a crafted link cannot make it read a local file or r
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import os
 import shutil
@@ -21,7 +20,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from xml.etree import ElementTree
 
 from pptx import Presentation
@@ -39,12 +38,16 @@ from ingest.archive_safety import (
     open_archive,
     parse_xml_safely,
 )
+from ingest.ooxml import (
+    CONTENT_TYPES_PART,
+    PACKAGE_RELS_PART,
+    check_xml_parts,
+    part_content_type,
+    text_only_copy,
+)
 
 log = logging.getLogger(__name__)
 
-CONTENT_TYPES_PART = "[Content_Types].xml"
-PACKAGE_RELS_PART = "_rels/.rels"
-_CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 _REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _OFFICE_DOCUMENT_REL = "/officeDocument"
 _HYPERLINK_REL = "/hyperlink"
@@ -129,49 +132,16 @@ def _check_presentation_package(archive: SafeArchive) -> _CheckedPackage:
         raise PackageError("not_ooxml", "Tệp ZIP này không phải tệp PowerPoint (PPTX): "
                                         "thiếu [Content_Types].xml hoặc _rels/.rels.",
                            "no OPC content types or package relationships")
-    content_types = archive.read_xml(CONTENT_TYPES_PART)
-    defaults, overrides = _content_type_maps(content_types)
-    xml_parts: dict[str, bytes] = {}
-    other_parts: list[str] = []
-    for name in sorted(archive.file_names):
-        if _is_xml_part(name, defaults, overrides):
-            data = archive.read_bytes(name)
-            parse_xml_safely(data, name)
-            xml_parts[name] = data
-        else:
-            other_parts.append(name)
-    _require_presentation(xml_parts[PACKAGE_RELS_PART], defaults, overrides)
-    return _CheckedPackage(xml_parts, other_parts)
-
-
-def _content_type_maps(root: ElementTree.Element) -> tuple[dict[str, str], dict[str, str]]:
-    defaults = {el.get("Extension", "").lower(): el.get("ContentType", "")
-                for el in root.iter(f"{_CT_NS}Default")}
-    overrides = {el.get("PartName", "").lstrip("/"): el.get("ContentType", "")
-                 for el in root.iter(f"{_CT_NS}Override")}
-    return defaults, overrides
-
-
-def _content_type(name: str, defaults: dict[str, str], overrides: dict[str, str]) -> str:
-    if name in overrides:
-        return overrides[name]
-    return defaults.get(PurePosixPath(name).suffix.lstrip(".").lower(), "")
-
-
-def _is_xml_part(name: str, defaults: dict[str, str], overrides: dict[str, str]) -> bool:
-    """A part is XML if its name says so or its declared content type does; python-pptx goes by the
-    content type, so a slide stored as `slide1.bin` must be checked too."""
-    if name == CONTENT_TYPES_PART or name.lower().endswith((".xml", ".rels")):
-        return True
-    content_type = _content_type(name, defaults, overrides)
-    return content_type.endswith(("+xml", "/xml"))
+    parts = check_xml_parts(archive)
+    _require_presentation(parts.xml_parts[PACKAGE_RELS_PART], parts.defaults, parts.overrides)
+    return _CheckedPackage(parts.xml_parts, parts.other_parts)
 
 
 def _require_presentation(package_rels: bytes, defaults: dict[str, str], overrides: dict[str, str]) -> None:
     root = parse_xml_safely(package_rels, PACKAGE_RELS_PART)
     main = next((rel.get("Target", "") for rel in root
                  if rel.get("Type", "").endswith(_OFFICE_DOCUMENT_REL)), "")
-    content_type = _content_type(main.lstrip("/"), defaults, overrides)
+    content_type = part_content_type(main.lstrip("/"), defaults, overrides)
     if "presentationml" in content_type or "ms-powerpoint" in content_type:
         return
     found = next((vi for key, vi in _FAMILY_NAMES_VI.items() if key in content_type), "không phải PowerPoint")
@@ -180,13 +150,7 @@ def _require_presentation(package_rels: bytes, defaults: dict[str, str], overrid
 
 
 def _open_text_only(checked: _CheckedPackage) -> PresentationObject:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as copy:
-        for name, data in checked.xml_parts.items():
-            copy.writestr(name, data)
-        for name in checked.other_parts:
-            copy.writestr(name, b"")
-    buffer.seek(0)
+    buffer = text_only_copy(checked.xml_parts, checked.other_parts)
     try:
         return Presentation(buffer)
     except Exception as exc:
