@@ -24,11 +24,15 @@ MAX_FILTER_CHARS = 200
 MAX_INDEXED_CHARS = 200_000
 SORT_ERROR = "Cách sắp xếp không hợp lệ (relevance, newest hoặc popular)."
 MAX_PAGE_HITS = 3          # pages listed under one material hit
+# What the numbered parts of a material are: pages of a book, slides of a deck, questions of a bank.
+# Hits inside a material name them ("Trang 41", "Slide 7", "Câu 12").
+PAGE_UNITS = ("page", "slide", "question")
 
 
 @dataclass(frozen=True)
 class PageText:
-    """One page of a textbook or slide of a deck, stored with the material for page-level hits."""
+    """One numbered part of a material (a page, a slide or a question: SearchDocument.page_unit), stored with
+    the material for hits inside it."""
 
     number: int
     text: str
@@ -55,6 +59,7 @@ class SearchDocument:
     popularity: int = 0        # weighted usage (search.usage), the key of sort "popular"
     audience_scope: str = "national"   # publication scope (search.audience): school | province | national
     audience_unit: int | None = None   # the unit a school-scope document belongs to
+    page_unit: str = "page"            # what ``pages`` are: one of PAGE_UNITS
 
 
 @dataclass
@@ -75,10 +80,11 @@ class FacetValue:
 
 @dataclass
 class PageHit:
-    """A page of a hit's material that matches the query on its own (numbered from 1)."""
+    """A page (slide, question: ``unit``) of a hit's material that matches the query on its own (numbered from 1)."""
 
     number: int
     snippet: str        # SAFE HTML, made like SearchHit.snippet
+    unit: str = "page"  # one of PAGE_UNITS, the material's SearchDocument.page_unit
 
 
 @dataclass
