@@ -59,10 +59,17 @@ def percentiles(latencies: list[float]) -> str:
     return f"p50 {cuts[49] * 1000:7.1f} ms  p95 {cuts[94] * 1000:7.1f} ms  p99 {cuts[98] * 1000:7.1f} ms"
 
 
-def measure(index: SqliteFtsIndex, queries: list[SearchQuery], rounds: int) -> list[float]:
+def measure(index: SqliteFtsIndex, queries: list[SearchQuery], rounds: int,
+            writer: SqliteFtsIndex | None = None) -> list[float]:
+    """Latencies of the queries, ``rounds`` times. With a writer (another connection, as the worker is
+    another process), one lesson is re-indexed before every query, outside the timed part: each query is
+    then the first since the index changed, and includes bringing the document sets up to date."""
     latencies = []
+    lesson = next(iter(generate_lessons(1)))
     for _ in range(rounds):
         for query in queries:
+            if writer is not None:
+                writer.upsert([document(1, lesson)])
             started = time.perf_counter()
             index.search(query)
             latencies.append(time.perf_counter() - started)
@@ -73,21 +80,27 @@ def run(path: Path, rounds: int) -> None:
     groups = {"very common terms": [SearchQuery(text=t) for t in COMMON],
               "judged queries": [SearchQuery(text=q.text) for q in load_judged()],
               "browse and filters": [SearchQuery(filters=f) for f in BROWSE]}
-    uncached, cached = SqliteFtsIndex(path, cache_entries=0), SqliteFtsIndex(path)
+    uncached, cached, writer = SqliteFtsIndex(path, cache_entries=0), SqliteFtsIndex(path), SqliteFtsIndex(path)
     try:
         print(f"collection: {cached.count()} documents; load average {os.getloadavg()[0]:.2f}")
+        started = time.perf_counter()
+        uncached.search(SearchQuery(text="a"))
+        print(f"first query of the process (builds the document sets): {(time.perf_counter() - started) * 1000:.0f} ms")
         for name, queries in groups.items():
-            cold = measure(uncached, queries, rounds)
+            first = measure(uncached, queries, 1)
+            changed = measure(uncached, queries, rounds, writer)
             measure(cached, queries, 1)  # fills the cache: the cached figures are of repeated queries
             warm = measure(cached, queries, rounds)
-            print(f"{name:20s} no cache: {percentiles(cold)}   cached: {percentiles(warm)}   "
-                  f"({len(queries)} queries x {rounds})")
+            print(f"{name:20s} ({len(queries)} queries x {rounds})\n"
+                  f"  first time in the process (term sets built from FTS5): {percentiles(first)}\n"
+                  f"  index changed before each query, no results cache:    {percentiles(changed)}\n"
+                  f"  repeated, from the results cache:                      {percentiles(warm)}")
             if name == "very common terms":
-                print(f"{'':20s} target p95 <= 100 ms without cache: "
-                      f"{'met' if quantiles(cold, n=100, method='inclusive')[94] <= 0.1 else 'MISSED'}")
+                print(f"  target p95 <= 100 ms with the index changed before each query: "
+                      f"{'met' if quantiles(changed, n=100, method='inclusive')[94] <= 0.1 else 'MISSED'}")
     finally:
-        uncached.close()
-        cached.close()
+        for index in (uncached, cached, writer):
+            index.close()
     print(f"after the run: load average {os.getloadavg()[0]:.2f}")
 
 

@@ -41,6 +41,15 @@ from search.audience import SQLITE_DELETE as AUDIENCE_DELETE
 from search.audience import SQLITE_SCHEMA as AUDIENCE_SCHEMA
 from search.audience import SQLITE_UPSERT as AUDIENCE_UPSERT
 from search.audience import sqlite_clause as audience_clause
+from search.document_sets import (
+    CHANGES_SCHEMA,
+    DocumentSets,
+    DocumentSetStore,
+    Membership,
+    bitmap_of,
+    members,
+    record_changes,
+)
 from search.interfaces import (
     FACET_FIELDS,
     MAX_INDEXED_CHARS,
@@ -66,6 +75,7 @@ SUGGEST_WORDS = 12          # a title is suggested from each of its first words
 SUGGEST_SCAN = 2000         # rows read per suggestion look-up, however short the prefix
 MAX_PREFIX_CHARS = 100
 CACHE_ENTRIES = 1024        # entries of each cache: counts per (match, filters), results per whole query
+RANKED_WINDOW = 3000        # at most this many matches are ranked by BM25 (beyond: tiers, then newest)
 
 # Indexed text fields with their BM25 weights: title > chapter/lesson > subject > description > body.
 TEXT_FIELDS = {"title": 10.0, "chapter": 4.0, "lesson": 4.0, "subject_name": 3.0, "description": 2.0,
@@ -75,7 +85,6 @@ EXACT_COLUMNS = tuple(f"{name}_x" for name in TEXT_FIELDS)
 BM25_WEIGHTS = ", ".join(str(w) for w in (*TEXT_FIELDS.values(), *TEXT_FIELDS.values()))
 FOLDED_FILTER = "{" + " ".join(FOLDED_COLUMNS) + "}"
 EXACT_FILTER = "{" + " ".join(EXACT_COLUMNS) + "}"
-STORED_FILTERS = ("level", "grade", "subject", "kind", "series", "licence", "province")
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS documents (
@@ -109,7 +118,7 @@ CREATE TABLE IF NOT EXISTS generation (
     id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL, popularity_n INTEGER NOT NULL
 );
 """
-TABLES = ("documents", "pages", "documents_fts", "suggestions", "audiences")
+TABLES = ("documents", "pages", "documents_fts", "suggestions", "audiences", "changes")
 SCHEMA_TABLES = (*TABLES, "documents_vocab", "generation")
 DOCUMENT_COLUMNS = ("material_id", *TEXT_FIELDS, "kind", "level", "grade", "subject", "series", "licence",
                     "province", "published_at", "popularity")
@@ -152,6 +161,11 @@ def _term_expression(term: QueryTerm) -> str:
     return f"({folded} OR {EXACT_FILTER} : {_phrase(term.exact)})"
 
 
+def scoring_expression(terms: list[QueryTerm]) -> str:
+    """The FTS5 query BM25 scores a page of candidates with: every term on the folded columns."""
+    return " AND ".join(f"{FOLDED_FILTER} : {_phrase(t.folded)}" for t in terms)
+
+
 def match_expression(text: str) -> str:
     """The FTS5 query for user text, or "" when it holds no syllable. All terms are required; the
     pairs of adjacent syllables only add to the score (the OR'ed branch matches the same rows)."""
@@ -164,20 +178,6 @@ def match_expression(text: str) -> str:
         return required
     boost = " OR ".join(_term_expression(p) for p in pairs)
     return f"({required}) OR (({required}) AND ({boost}))"
-
-
-def exact_expression(text: str) -> str:
-    """The FTS5 query matching every term typed with diacritics as typed ("" when there is none):
-    documents it matches rank above those matching only once folded ("toán" above "toàn")."""
-    marked = [t for t in parse_query(text) if t.exact != t.folded]
-    return " AND ".join(f"{EXACT_FILTER} : {_phrase(t.exact)}" for t in marked)
-
-
-def title_pair_expressions(text: str) -> list[str]:
-    """One FTS5 query per pair of adjacent syllables typed ("cấp số cộng": "cap so", "so cong") on the
-    folded title: the more pairs a title holds, the closer it is to what was typed."""
-    pairs = adjacent_pairs(text, max_pairs=MAX_TITLE_PAIRS) if len(parse_query(text)) > 1 else []
-    return [f"title_f : {_phrase(pair.folded)}" for pair in pairs]
 
 
 def _indexed_form(text: str) -> tuple[str, str]:
@@ -225,24 +225,41 @@ def _prepare(doc: SearchDocument) -> _Prepared:
                                clean(doc.province)))
 
 
-def _in_fts(parameter: str) -> str:
-    """SQL true (1) for the rows of `d` the FTS5 query bound to `parameter` matches."""
-    return f"(d.material_id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH {parameter}))"  # noqa: S608
-
-
-def _filter_sql(filters: dict[str, str], skip: str = "",
-                viewer: SearchViewer = PUBLIC_VIEWER) -> tuple[str, dict[str, object]]:
-    audience, params = audience_clause(viewer)
-    clauses = ["1", audience]
-    for name, value in filters.items():
-        if name != skip:
-            clauses.append(f"d.{name} = :filter_{name}")
-            params[f"filter_{name}"] = int(value) if name == "grade" else value
-    return " AND ".join(clauses), params
-
-
 def _sorted_facet(values: list[FacetValue]) -> list[FacetValue]:
     return sorted(values, key=lambda v: (-v.count, v.value))
+
+
+def _counts(sets: DocumentSets, reachable: int, filters: dict[str, str]) -> tuple[int, dict[str, list[FacetValue]]]:
+    """Total and facets of the ``reachable`` documents (text matched, viewer's scope). Each facet applies
+    every filter but its own, so the other values of a filtered facet keep their counts."""
+    total = (reachable & sets.filtered(filters)).bit_count()
+    facets = {}
+    for name in FACET_FIELDS:
+        base = reachable & sets.filtered(filters, skip=name)
+        values = (FacetValue(value=str(value), count=(base & bitmap).bit_count())
+                  for value, bitmap in sets.values[name].items())
+        facets[name] = _sorted_facet([v for v in values if v.count])
+    return total, facets
+
+
+def _by_count(within: int, bitmaps: list[int]) -> list[int]:
+    """The documents of ``within`` split by how many of ``bitmaps`` hold them: item k holds exactly k."""
+    levels = [within]
+    for bitmap in bitmaps:
+        levels = [(levels[k] & ~bitmap if k < len(levels) else 0) | (levels[k - 1] & bitmap if k else 0)
+                  for k in range(len(levels) + 1)]
+    return levels
+
+
+def _popular_first(sets: DocumentSets, found: int, popularity: dict[int, int], start: int, count: int) -> list[int]:
+    """Ids of ``found``, most used first, then newest first among the never used."""
+    inside = Membership(found)
+    used = sorted((i for i in popularity if i in inside), key=lambda i: (-popularity[i], sets.newest_key(i)))
+    head = used[start:start + count]
+    if len(head) == count:
+        return head
+    rest = found & ~bitmap_of(used)
+    return head + sets.newest_first(rest, max(0, start - len(used)), count - len(head))
 
 
 def _page_hits(conn: sqlite3.Connection, material_ids: list[int], terms: list[QueryTerm]) -> dict[int, list[PageHit]]:
@@ -323,6 +340,8 @@ class SqliteFtsIndex:
         self._counts_cache = LruCache(cache_entries)
         self._results_cache = LruCache(cache_entries)
         self._vocabulary_cache: dict[tuple[int, str], list[tuple[str, int]]] = {}
+        self._popularity_cache: tuple[int, dict[int, int]] | None = None
+        self._sets = DocumentSetStore(FOLDED_COLUMNS, EXACT_COLUMNS)
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -352,6 +371,9 @@ class SqliteFtsIndex:
                     conn.execute(statement)
             conn.execute("INSERT OR IGNORE INTO generation VALUES (1, 0, 0)")
             conn.execute(AUDIENCE_SCHEMA)
+            for statement in CHANGES_SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
             if version == 1:
                 self._fold_stored_pages(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -430,6 +452,7 @@ class SqliteFtsIndex:
             conn.execute("DELETE FROM pages WHERE material_id = ?", (material_id,))
             conn.execute("DELETE FROM suggestions WHERE material_id = ?", (material_id,))
             conn.execute(AUDIENCE_DELETE, (material_id,))
+        record_changes(conn, material_ids)
         return removed
 
     def upsert(self, documents: Iterable[SearchDocument]) -> int:
@@ -459,6 +482,7 @@ class SqliteFtsIndex:
         with self._transaction() as conn:
             for table in TABLES:
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608
+            record_changes(conn, [-1])
 
     def set_popularity(self, scores: dict[int, int]) -> int:
         """Set the popularity (sort "popular") of documents in the index; others are ignored."""
@@ -500,20 +524,33 @@ class SqliteFtsIndex:
             key = (generation, popularity_generation if checked.sort == "popular" else 0, _query_key(checked))
             cached = self._results_cache.get(key)
             if cached is None:
-                cached = self._results_cache.put(key, self._search(conn, generation, checked))
+                sets = self._sets.at(conn, generation)
+                cached = self._results_cache.put(key, self._search(conn, sets, checked, popularity_generation))
         return cached
 
-    def _search(self, conn: sqlite3.Connection, generation: int, checked: SearchQuery) -> SearchResult:
-        corrections = self._corrections(conn, generation, checked.text, TOLERANT_LENGTH)
+    def _search(self, conn: sqlite3.Connection, sets: DocumentSets, checked: SearchQuery,
+                popularity_generation: int) -> SearchResult:
+        corrections = self._corrections(conn, sets, checked.text, TOLERANT_LENGTH)
         text = respell(checked.text, corrections)
         checked = replace(checked, text=text)
-        match = match_expression(text)
-        total, facets = self._cached_counts(conn, generation, match, checked.filters, checked.viewer)
-        rows = self._hits(conn, match, exact_expression(text), checked) if total else []
-        hits = self._with_snippets(conn, rows, text if match else "")
-        suggestion = self._did_you_mean(conn, generation, text, checked.viewer) if match and not total else ""
+        terms = parse_query(text)
+        matched = self._matching(conn, sets, terms)
+        total, facets = self._cached_counts(sets, text, matched, checked.filters, checked.viewer)
+        found = matched & sets.audience(checked.viewer) & sets.filtered(checked.filters)
+        ranked = self._ranked(conn, sets, checked, terms, matched, found, popularity_generation) if total else []
+        hits = self._with_snippets(conn, ranked, text if terms else "")
+        suggestion = self._did_you_mean(conn, sets, text, checked.viewer) if terms and not total else ""
         return SearchResult(total=total, hits=hits, facets=facets, suggestion=suggestion,
                             corrected=text if corrections else "")
+
+    def _matching(self, conn: sqlite3.Connection, sets: DocumentSets, terms: list[QueryTerm]) -> int:
+        """The documents holding every term (a folded phrase in any text column); all of them for no term."""
+        matched = sets.everything
+        for term in sorted(terms, key=lambda t: -len(t.folded)):
+            matched &= self._sets.term(conn, sets, "any", term.folded)
+            if not matched:
+                break
+        return matched
 
     # -- spelling ------------------------------------------------------------------------------
 
@@ -530,110 +567,154 @@ class SqliteFtsIndex:
                 self._vocabulary_cache[key] = cached
         return cached
 
-    def _corrections(self, conn: sqlite3.Connection, generation: int, text: str, shortest: int) -> dict[str, str]:
+    def _corrections(self, conn: sqlite3.Connection, sets: DocumentSets, text: str, shortest: int) -> dict[str, str]:
         """Closest index word for each unquoted word of at least `shortest` letters the index lacks."""
         corrections = {}
         for word in dict.fromkeys(unquoted_words(text)):
             edits = max_edits(word, shortest)
-            if not edits or conn.execute("SELECT 1 FROM documents_vocab WHERE term = ?", (word,)).fetchone():
+            if not edits or self._sets.term(conn, sets, "any", (word,)):
                 continue
-            found = closest(word, self._vocabulary(conn, generation, word[0]), edits)
+            found = closest(word, self._vocabulary(conn, sets.generation, word[0]), edits)
             if found:
                 corrections[word] = found[0]
         return corrections
 
-    def _did_you_mean(self, conn: sqlite3.Connection, generation: int, text: str, viewer: SearchViewer) -> str:
+    def _did_you_mean(self, conn: sqlite3.Connection, sets: DocumentSets, text: str, viewer: SearchViewer) -> str:
         """A close spelling of a query that found nothing, offered only when it finds something
         (without filters, which the page offers to drop as well)."""
-        respelled = respell(text, self._corrections(conn, generation, text, SUGGEST_LENGTH))
+        respelled = respell(text, self._corrections(conn, sets, text, SUGGEST_LENGTH))
         if respelled == text:
             return ""
-        total, _ = self._cached_counts(conn, generation, match_expression(respelled), {}, viewer)
-        return respelled if total else ""
+        found = self._matching(conn, sets, parse_query(respelled)) & sets.audience(viewer)
+        return respelled if found else ""
 
-    def _cached_counts(self, conn: sqlite3.Connection, generation: int, match: str, filters: dict[str, str],
+    # -- counting and ranking ------------------------------------------------------------------
+
+    def _cached_counts(self, sets: DocumentSets, text: str, matched: int, filters: dict[str, str],
                        viewer: SearchViewer) -> tuple[int, dict[str, list[FacetValue]]]:
-        """Total and facets depend only on the documents, so they are kept per index generation:
-        a common query or browse page is counted once until the index changes. Every input of _counts
-        must be part of the key."""
-        key = (generation, match, tuple(sorted(filters.items())), viewer)
+        """Total and facets depend only on the documents, so they are kept per index generation. Every
+        input of the count must be part of the key (the text stands for ``matched``)."""
+        key = (sets.generation, match_expression(text), tuple(sorted(filters.items())), viewer)
         cached = self._counts_cache.get(key)
-        return cached if cached is not None else self._counts_cache.put(key, self._counts(conn, match, filters,
-                                                                                          viewer))
+        if cached is None:
+            cached = self._counts_cache.put(key, _counts(sets, matched & sets.audience(viewer), filters))
+        return cached
 
-    @staticmethod
-    def _candidates(match: str) -> str:
-        columns = ", ".join(f"d.{name}" for name in ("material_id", *STORED_FILTERS))  # the id: search.audience
-        if not match:
-            return f"SELECT {columns} FROM documents d"  # noqa: S608
-        return (f"SELECT {columns} FROM documents d JOIN (SELECT rowid AS id FROM documents_fts "  # noqa: S608
-                "WHERE documents_fts MATCH :match) m ON d.material_id = m.id")
+    def _ranked(self, conn: sqlite3.Connection, sets: DocumentSets, query: SearchQuery, terms: list[QueryTerm],
+                matched: int, found: int, popularity_generation: int) -> list[tuple[int, float]]:
+        """(material id, score) of the page of results asked for. Up to RANKED_WINDOW matches are ranked
+        by BM25 as FTS5 scores them; beyond, BM25 over them all would cost more than the whole page's
+        budget, and the documents are ranked by tiers of bitmaps then newest (see _ranked_by_tiers)."""
+        start, count = (query.page - 1) * query.per_page, query.per_page
+        popularity = self._popularity(conn, popularity_generation) if query.sort == "popular" else None
+        if not terms:
+            return [(i, 0.0) for i in _popular_first(sets, found, popularity, start, count)] if popularity \
+                is not None else [(i, 0.0) for i in sets.newest_first(found, start, count)]
+        if matched.bit_count() <= RANKED_WINDOW:
+            return self._ranked_by_score(conn, sets, query, terms, found, popularity)[start:start + count]
+        if query.sort == "newest":
+            return [(i, 0.0) for i in sets.newest_first(found, start, count)]
+        if popularity is not None:
+            return [(i, 0.0) for i in _popular_first(sets, found, popularity, start, count)]
+        return [(i, 0.0) for i in self._ranked_by_tiers(conn, sets, query.text, terms, found, start, count)]
 
-    def _counts(self, conn: sqlite3.Connection, match: str, filters: dict[str, str],
-                viewer: SearchViewer = PUBLIC_VIEWER) -> tuple[int, dict[str, list[FacetValue]]]:
-        """Total and facets in one statement over the candidates computed once. Each facet applies
-        every filter but its own, so the other values of a filtered facet keep their counts."""
-        where, params = _filter_sql(filters, viewer=viewer)
-        selects = [f"SELECT '' AS facet, NULL AS value, count(*) AS n FROM base d WHERE {where}"]  # noqa: S608
-        for name in FACET_FIELDS:
-            facet_where, facet_params = _filter_sql(filters, skip=name, viewer=viewer)
-            params.update(facet_params)
-            selects.append(f"SELECT '{name}', d.{name}, count(*) FROM base d "  # noqa: S608
-                           f"WHERE {facet_where} AND d.{name} IS NOT NULL AND d.{name} != '' "
-                           f"GROUP BY d.{name}")
-        # The candidates of a text query are computed once; browsing reads the documents table directly
-        # in each select, so that each facet counts over its own index.
-        materialized = "MATERIALIZED" if match else "NOT MATERIALIZED"
-        sql = f"WITH base AS {materialized} ({self._candidates(match)}) " + " UNION ALL ".join(selects)
-        if match:
-            params["match"] = match
-        facets: dict[str, list[FacetValue]] = {name: [] for name in FACET_FIELDS}
-        total = 0
-        for facet, value, count in conn.execute(sql, params):
-            if facet:
-                facets[facet].append(FacetValue(value=str(value), count=count))
-            else:
-                total = count
-        return total, {name: _sorted_facet(values) for name, values in facets.items()}
+    def _tiers(self, conn: sqlite3.Connection, sets: DocumentSets, text: str,
+               terms: list[QueryTerm]) -> tuple[int | None, list[int], list[int]]:
+        """The documents holding every term typed with diacritics as typed (None: nothing was typed with
+        them); per pair of adjacent syllables typed, the documents whose title holds it, and those holding it
+        anywhere ("học sinh" as a phrase above the two syllables apart)."""
+        marked = [t for t in terms if t.exact != t.folded]
+        exact = None
+        if marked:
+            exact = sets.everything
+            for term in marked:
+                exact &= self._sets.term(conn, sets, "exact", term.exact)
+        pairs = adjacent_pairs(text, max_pairs=MAX_TITLE_PAIRS) if len(terms) > 1 else []
+        return (exact, [self._sets.term(conn, sets, "title", pair.folded) for pair in pairs],
+                [self._sets.term(conn, sets, "any", pair.folded) for pair in pairs])
 
-    @staticmethod
-    def _hits(conn: sqlite3.Connection, match: str, exact: str, query: SearchQuery) -> list[tuple]:
-        where, params = _filter_sql(query.filters, viewer=query.viewer)
-        newest = "d.published_at DESC NULLS LAST, d.material_id DESC"
-        popular = "d.popularity DESC, "
-        columns = "d.material_id, d.title, d.kind, d.subject, d.grade, d.level"
-        if match:
-            tier = f"{_in_fts(':exact')} DESC, " if exact else ""
-            pairs = title_pair_expressions(query.text)
-            params.update({f"pair{i}": pair for i, pair in enumerate(pairs)})
-            title_tier = " + ".join(_in_fts(f":pair{i}") for i in range(len(pairs)))
-            relevance = f"{tier}{title_tier + ' DESC, ' if pairs else ''}score DESC, {newest}"
-            order = {"relevance": relevance, "newest": newest, "popular": f"{popular}score DESC, {newest}"}
-            sql = (f"SELECT {columns}, -bm25(documents_fts, {BM25_WEIGHTS}) AS score "  # noqa: S608
-                   f"FROM documents_fts JOIN documents d ON d.material_id = documents_fts.rowid "
-                   f"WHERE documents_fts MATCH :match AND {where} ORDER BY " + order[query.sort])
-            params.update(match=match, exact=exact)
+    def _ranked_by_score(self, conn: sqlite3.Connection, sets: DocumentSets, query: SearchQuery,
+                         terms: list[QueryTerm], found: int, popularity: dict[int, int] | None) -> list[tuple]:
+        """Every document found, in order: exact forms first, then more pairs in the title, then more pairs
+        anywhere, then BM25 of the folded terms, then newest. (Scoring the pairs and exact forms inside FTS5
+        as OR'ed branches read every common word's whole posting list: ten times slower at 100 000.)"""
+        inside = Membership(found)
+        scores = {material_id: score for material_id, score in conn.execute(
+            f"SELECT rowid, -bm25(documents_fts, {BM25_WEIGHTS}) FROM documents_fts "  # noqa: S608
+            "WHERE documents_fts MATCH ?", (scoring_expression(terms),)) if material_id in inside}
+        if query.sort == "newest":
+            order = sorted(scores, key=lambda i: sets.newest_key(i))
+        elif popularity is not None:
+            order = sorted(scores, key=lambda i: (-popularity.get(i, 0), -scores[i], sets.newest_key(i)))
         else:
-            order = f"{popular}{newest}" if query.sort == "popular" else newest
-            sql = f"SELECT {columns}, 0.0 AS score FROM documents d WHERE {where} ORDER BY {order}"  # noqa: S608
-        params.update(limit=query.per_page, offset=(query.page - 1) * query.per_page)
-        return conn.execute(sql + " LIMIT :limit OFFSET :offset", params).fetchall()
+            order = []
+            for bucket in self._relevance_buckets(conn, sets, query.text, terms, found):
+                order += sorted(members(bucket), key=lambda i: (-scores[i], sets.newest_key(i)))
+        return [(i, scores[i]) for i in order]
+
+    def _relevance_buckets(self, conn: sqlite3.Connection, sets: DocumentSets, text: str, terms: list[QueryTerm],
+                           found: int, in_title: int | None = None) -> Iterator[int]:
+        """``found`` split into tiers, best first: exact forms, then more adjacent pairs in the title, then more
+        pairs anywhere (then, when ``in_title`` is given, every term in the title). Only non-empty ones."""
+        exact, title_pairs, pairs = self._tiers(conn, sets, text, terms)
+        tiers = [found & exact, found & ~exact] if exact is not None else [found]
+        for splitters in (title_pairs, pairs):
+            tiers = [part for tier in tiers for part in reversed(_by_count(tier, splitters))]
+        if in_title is not None:
+            tiers = [part for tier in tiers for part in (tier & in_title, tier & ~in_title)]
+        yield from (tier for tier in tiers if tier)
+
+    def _ranked_by_tiers(self, conn: sqlite3.Connection, sets: DocumentSets, text: str, terms: list[QueryTerm],
+                         found: int, start: int, count: int) -> list[int]:
+        """Many matches: the relevance tiers, then every term in the title, then newest first within each tier.
+        Each tier is a bitmap; only the page's ids are ever listed."""
+        in_title = sets.everything
+        for term in terms:
+            in_title &= self._sets.term(conn, sets, "title", term.folded)
+        ranked: list[int] = []
+        for bucket in self._relevance_buckets(conn, sets, text, terms, found, in_title):
+            size = bucket.bit_count()
+            if start >= size:
+                start -= size
+                continue
+            ranked += sets.newest_first(bucket, start, count - len(ranked))
+            start = 0
+            if len(ranked) == count:
+                break
+        return ranked
+
+    def _popularity(self, conn: sqlite3.Connection, popularity_generation: int) -> dict[int, int]:
+        """Material id -> popularity of the documents used at least once, read again when it changed."""
+        with self._lock:
+            cached = self._popularity_cache
+        if cached is not None and cached[0] == popularity_generation:
+            return cached[1]
+        scores = dict(conn.execute("SELECT material_id, popularity FROM documents WHERE popularity > 0"))
+        with self._lock:
+            self._popularity_cache = (popularity_generation, scores)
+        return scores
 
     @staticmethod
-    def _with_snippets(conn: sqlite3.Connection, rows: list[tuple], text: str) -> list[SearchHit]:
+    def _with_snippets(conn: sqlite3.Connection, ranked: list[tuple[int, float]],
+                       text: str) -> list[SearchHit]:
         """The hits with their snippets and page hits, read for all of them at once."""
         terms = parse_query(text)
         words = [w for term in terms for w in term.folded]
-        ids = [row[0] for row in rows]
+        ids = [material_id for material_id, _ in ranked]
         marks = ", ".join("?" * len(ids))
         fields = {row[0]: row[1:] for row in conn.execute(
-            f"SELECT material_id, description, body, title FROM documents WHERE material_id IN ({marks})",  # noqa: S608
-            ids)}
+            f"SELECT material_id, title, description, body, kind, subject, grade, level FROM documents "  # noqa: S608
+            f"WHERE material_id IN ({marks})", ids)}
         pages = _page_hits(conn, ids, terms)
-        return [SearchHit(material_id=material_id, title=title, kind=kind, subject=subject, grade=grade, level=level,
-                          snippet=highlight(fields.get(material_id, ("", "", "")), words), score=float(score),
-                          pages=pages.get(material_id, []))
-                for material_id, title, kind, subject, grade, level, score in rows]
+        hits = []
+        for material_id, score in ranked:
+            if material_id not in fields:
+                continue  # removed by a write this snapshot already sees (document sets of a newer generation)
+            title, description, body, kind, subject, grade, level = fields[material_id]
+            hits.append(SearchHit(material_id=material_id, title=title, kind=kind, subject=subject, grade=grade,
+                                  level=level, snippet=highlight((description, body, title), words),
+                                  score=float(score), pages=pages.get(material_id, [])))
+        return hits
 
     def suggest(self, prefix: str, limit: int = 8, viewer: SearchViewer = PUBLIC_VIEWER) -> list[str]:
         """Titles and subject names whose words start with the prefix (diacritics-insensitive):
