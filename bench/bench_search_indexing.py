@@ -6,9 +6,9 @@ document with its pages (as `hoclieu reindex` builds them: body plus numbered pa
   chunks, refresh, alias swap) through the official client. Without a cluster (none can run here) the client
   talks to a minimal local HTTP server (stdlib http.server, a thread of this process) that answers every _bulk
   with a valid "no errors" response and counts the documents and bytes received (its small work shares this
-  process's interpreter and is part of the figure): the figure is what our code
-  can prepare (to_source), serialise and send over HTTP, NOT what a cluster can index (analysis, nested page
-  documents, merges and refreshes are all missing from it). With --url or HOCLIEU_TEST_ELASTICSEARCH_URL it is
+  process's interpreter and is part of the figure): the figure is what our code can prepare (to_source),
+  serialise and send over HTTP, NOT what a cluster can index (analysis, nested page documents, merges and
+  refreshes are all missing from it). With --url or HOCLIEU_TEST_ELASTICSEARCH_URL it is
   measured against that cluster instead (a throwaway index prefix, deleted afterwards).
 - References in the same run: to_source alone, and to_source plus JSON serialisation of the bulk lines.
 
