@@ -11,12 +11,18 @@ multi_match clauses, never through ``query_string`` or ``simple_query_string``. 
 become SearchUnavailable with a message naming the cluster, so the portal can answer 503 and the outbox
 keeps its changes until the cluster is back.
 
-Page-level hits are not searched here yet: every SearchHit it returns has an empty ``pages`` list.
+Page hits: the pages of a material of two pages or more are a ``nested`` field with the same analysis.
+A text query carries an optional nested clause scoring nothing (``score_mode: none``) whose ``inner_hits``
+name each hit's best pages with a highlighted fragment: which materials match, and their order, stay those
+of the material fields alone, as in the embedded engine (whose ranking ignores pages too, the body already
+holding their text). Every snippet is made safe here (``safe_snippet``) whatever the cluster sent.
 """
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -31,8 +37,11 @@ from search.interfaces import (
     FACET_FIELDS,
     MAX_INDEXED_CHARS,
     MAX_PAGE,
+    MAX_PAGE_HITS,
     MAX_PER_PAGE,
+    PAGE_UNITS,
     FacetValue,
+    PageHit,
     SearchDocument,
     SearchHit,
     SearchQuery,
@@ -58,6 +67,15 @@ FUZZINESS = "AUTO:5,8"  # as search.spelling: exact below 5 letters, 1 edit from
 FUZZY_PREFIX = 1        # search.spelling.PREFIX_LENGTH: the first letter is never an edit
 SPELLING_FIELD = "title"  # the term suggester offers words of titles ("Có phải bạn muốn tìm")
 SYLLABLE_SPLIT = r"[^\p{L}\p{N}\p{M}]+"   # Java regex: split like search.analysis.tokens
+# The version of mappings() in each index's _meta. 2: pages (nested, for page hits) and page_unit. An index of
+# an older version gains the new fields in place (its documents get pages at their next write) and the log asks
+# for `hoclieu reindex`, which builds a new index of this version behind the alias.
+MAPPING_VERSION = 2
+ADDED_FIELDS = (*audience.ES_MAPPING, "pages", "page_unit")   # fields added since version 1
+MAX_NESTED_PAGES = 10_000   # Elasticsearch's default index.mapping.nested_objects.limit per document
+PAGE_HITS = "pages"         # the name of the inner hits of the pages clause
+SNIPPET_CHARS = 200
+_MARK_TAG = re.compile(r"(</?mark>)")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,10 +95,11 @@ def analysis_settings() -> dict[str, Any]:
     }
 
 
-def _text_field() -> dict[str, Any]:
-    return {"type": "text", "analyzer": "vi_folded",
-            "fields": {"exact": {"type": "text", "analyzer": "vi_exact"},
-                       "shingles": {"type": "text", "analyzer": "vi_pairs"}}}
+def _text_field(pairs: bool = True) -> dict[str, Any]:
+    fields = {"exact": {"type": "text", "analyzer": "vi_exact"}}
+    if pairs:
+        fields["shingles"] = {"type": "text", "analyzer": "vi_pairs"}
+    return {"type": "text", "analyzer": "vi_folded", "fields": fields}
 
 
 def mappings() -> dict[str, Any]:
@@ -93,9 +112,16 @@ def mappings() -> dict[str, Any]:
         "popularity": {"type": "integer"},
         "suggest": {"type": "search_as_you_type", "analyzer": "vi_folded"},
         "display": {"type": "object", "enabled": False},
+        "page_unit": {"type": "keyword"},
+        "pages": {"type": "nested", "properties": {"number": {"type": "integer"}, "text": _text_field(pairs=False)}},
     })
     properties.update(audience.ES_MAPPING)
-    return {"dynamic": "strict", "properties": properties}
+    return {"dynamic": "strict", "_meta": {"version": MAPPING_VERSION}, "properties": properties}
+
+
+def added_properties() -> dict[str, Any]:
+    """The mappings of the fields an index of an older version lacks."""
+    return {name: mappings()["properties"][name] for name in ADDED_FIELDS}
 
 
 def index_template(prefix: str) -> dict[str, Any]:
@@ -123,6 +149,24 @@ def _timestamp(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat()
 
 
+def indexed_pages(doc: SearchDocument) -> list[dict[str, Any]]:
+    """The pages searched for page hits: none for a material of one page (its snippet already shows that page,
+    as in the embedded engine); otherwise each number once (the last copy wins), in order, blank pages left out,
+    their text cut to MAX_INDEXED_CHARS in all (like the body) and at most MAX_NESTED_PAGES of them."""
+    texts = {int(page.number): clean(page.text) for page in doc.pages}
+    if len(texts) < 2:
+        return []
+    pages: list[dict[str, Any]] = []
+    budget = MAX_INDEXED_CHARS
+    for number, text in sorted(texts.items()):
+        if budget <= 0 or len(pages) >= MAX_NESTED_PAGES:
+            break
+        if text.strip():
+            pages.append({"number": number, "text": canonical_tones(text[:budget])})
+            budget -= len(text)
+    return pages
+
+
 def to_source(doc: SearchDocument) -> dict[str, Any]:
     """The indexed form of a document: text fields with canonical tones, originals under ``display``."""
     if not isinstance(doc, SearchDocument) or isinstance(doc.material_id, bool) \
@@ -136,7 +180,8 @@ def to_source(doc: SearchDocument) -> dict[str, Any]:
     source.update(material_id=doc.material_id, grade=doc.grade, published_at=_timestamp(doc.published_at),
                   popularity=int(doc.popularity or 0),
                   suggest=[s for s in (clean(doc.subject_name), clean(doc.title)) if s],
-                  display={"title": clean(doc.title)})
+                  display={"title": clean(doc.title)},
+                  page_unit=doc.page_unit if doc.page_unit in PAGE_UNITS else "page", pages=indexed_pages(doc))
     source.update(audience.es_source(doc.audience_scope, doc.audience_unit))
     return source
 
@@ -153,23 +198,39 @@ def _fields(suffix: str = "", weights: bool = True) -> list[str]:
     return [f"{name}{suffix}" + (f"^{weight}" if weights else "") for name, weight in TEXT_FIELDS.items()]
 
 
-def _term_clause(term: QueryTerm) -> dict[str, Any]:
+def _term_clause(term: QueryTerm, fields: list[str] | None = None) -> dict[str, Any]:
     """A required term: one folded syllable in any field (typo tolerant from 5 letters), or a folded
     phrase (taken as typed)."""
+    fields = fields or _fields()
     if len(term.folded) > 1:
-        return {"multi_match": {"query": " ".join(term.folded), "type": "phrase", "fields": _fields()}}
-    return {"multi_match": {"query": term.folded[0], "type": "best_fields", "fields": _fields(),
+        return {"multi_match": {"query": " ".join(term.folded), "type": "phrase", "fields": fields}}
+    return {"multi_match": {"query": term.folded[0], "type": "best_fields", "fields": fields,
                             "fuzziness": FUZZINESS, "prefix_length": FUZZY_PREFIX}}
 
 
-def _exact_clause(terms: list[QueryTerm]) -> dict[str, Any] | None:
+def _exact_clause(terms: list[QueryTerm], fields: list[str] | None = None) -> dict[str, Any] | None:
     """Scores EXACT_BOOST when every word typed with diacritics is found with them."""
     marked = [t for t in terms if t.exact != t.folded]
     if not marked:
         return None
-    phrases = [{"multi_match": {"query": " ".join(t.exact), "type": "phrase", "fields": _fields(".exact", False)}}
-               for t in marked]
+    fields = fields or _fields(".exact", False)
+    phrases = [{"multi_match": {"query": " ".join(t.exact), "type": "phrase", "fields": fields}} for t in marked]
     return {"constant_score": {"filter": {"bool": {"must": phrases}}, "boost": EXACT_BOOST}}
+
+
+def _pages_clause(terms: list[QueryTerm]) -> dict[str, Any]:
+    """The pages holding every term, as inner hits: the best MAX_PAGE_HITS of each hit (pages with the
+    diacritics typed first, then by score, then the earliest), each with one highlighted fragment. It scores
+    nothing (score_mode none) and is optional: it names pages without changing which materials match or their
+    order."""
+    exact = _exact_clause(terms, ["pages.text.exact"])
+    query = {"bool": {"must": [_term_clause(t, ["pages.text"]) for t in terms], "should": [exact] if exact else []}}
+    return {"nested": {"path": "pages", "score_mode": "none", "query": query, "inner_hits": {
+        "name": PAGE_HITS, "size": MAX_PAGE_HITS, "_source": False, "docvalue_fields": ["pages.number"],
+        "sort": ["_score", {"pages.number": "asc"}],
+        "highlight": {"encoder": "html", "pre_tags": ["<mark>"], "post_tags": ["</mark>"],
+                      "fields": {"pages.text": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1,
+                                                "no_match_size": SNIPPET_CHARS}}}}}}
 
 
 def _pair_clauses(text: str) -> list[dict[str, Any]]:
@@ -192,7 +253,7 @@ def _text_query(text: str) -> dict[str, Any]:
     if not terms:
         return {"match_all": {}}
     should = [c for c in (_exact_clause(terms), *(_pair_clauses(text) if len(terms) > 1 else [])) if c]
-    return {"bool": {"must": [_term_clause(t) for t in terms], "should": should}}
+    return {"bool": {"must": [_term_clause(t) for t in terms], "should": [*should, _pages_clause(terms)]}}
 
 
 def _sort(query: SearchQuery, has_text: bool) -> list[Any]:
@@ -234,9 +295,9 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
         "from": (query.page - 1) * query.per_page,
         "size": query.per_page,
         "track_total_hits": True,
-        "_source": ["material_id", "kind", "subject", "grade", "level", "display"],
+        "_source": ["material_id", "kind", "subject", "grade", "level", "display", "page_unit"],
         "highlight": {"encoder": "html", "pre_tags": ["<mark>"], "post_tags": ["</mark>"],
-                      "fields": {name: {"fragment_size": 200, "number_of_fragments": 1}
+                      "fields": {name: {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1}
                                  for name in ("description", "body", "title")},
                       "no_match_size": 0},
     }
@@ -256,20 +317,49 @@ def suggest_body(prefix: str, viewer: audience.SearchViewer = audience.PUBLIC_VI
 # -- results ---------------------------------------------------------------------------------
 
 
+def safe_snippet(fragment: str) -> str:
+    """A highlighted fragment as SAFE HTML whatever the cluster sent (the request asks for the html encoder,
+    this does not rely on it): the text between the tags is unescaped then escaped again with html.escape, as
+    search.analysis.highlight escapes, and only balanced, non-empty <mark> tags are kept."""
+    pieces: list[str] = []
+    marked = False
+    for part in _MARK_TAG.split(fragment):
+        if part in ("<mark>", "</mark>"):
+            if (part == "<mark>") != marked:
+                pieces.append(part)
+                marked = not marked
+            continue
+        pieces.append(html.escape(html.unescape(part)))
+    if marked:
+        pieces.append("</mark>")
+    return " ".join("".join(pieces).replace("<mark></mark>", "").split())
+
+
 def _snippet(highlight: dict[str, list[str]]) -> str:
     for name in ("description", "body", "title"):
         if highlight.get(name):
-            return " ".join(highlight[name][0].split())
+            return safe_snippet(highlight[name][0])
     return ""
 
 
+def _page_hits(raw: dict[str, Any], unit: str) -> list[PageHit]:
+    """The pages the inner hits name (none for a material of one page: it has no pages indexed)."""
+    pages = []
+    for inner in raw.get("inner_hits", {}).get(PAGE_HITS, {}).get("hits", {}).get("hits", [])[:MAX_PAGE_HITS]:
+        numbers = inner.get("fields", {}).get("pages.number") or []
+        if numbers:
+            fragments = inner.get("highlight", {}).get("pages.text") or [""]
+            pages.append(PageHit(number=int(numbers[0]), snippet=safe_snippet(fragments[0]), unit=unit))
+    return pages
+
+
 def _hit(raw: dict[str, Any]) -> SearchHit:
-    """A material hit without page hits: this engine does not search pages yet (``pages`` stays empty)."""
     source = raw["_source"]
+    unit = source.get("page_unit") if source.get("page_unit") in PAGE_UNITS else "page"
     return SearchHit(material_id=int(source["material_id"]), title=source["display"]["title"],
                      kind=source.get("kind", ""), subject=source.get("subject", ""), grade=source.get("grade"),
                      level=source.get("level", ""), snippet=_snippet(raw.get("highlight", {})),
-                     score=float(raw.get("_score") or 0.0))
+                     score=float(raw.get("_score") or 0.0), pages=_page_hits(raw, unit))
 
 
 def _facets(aggregations: dict[str, Any]) -> dict[str, list[FacetValue]]:
@@ -373,9 +463,22 @@ class ElasticsearchIndex:
         if not self._alias_targets():
             self.client.indices.update_aliases(actions=[{"add": {"index": self._create_index(),
                                                                  "alias": self.alias}}])
-        else:  # an index made before the audience fields existed gains them (adding fields is allowed)
-            self.client.indices.put_mapping(index=self.alias, properties=audience.ES_MAPPING)
+        else:
+            self._upgrade_mapping()
         self._ready = True
+
+    def _upgrade_mapping(self) -> None:
+        """An index of an older MAPPING_VERSION gains the fields added since (adding fields is allowed), so that
+        writes of today's documents are accepted by its strict mapping; documents written before lack what the
+        new fields hold (no page hits) until `hoclieu reindex` builds an index of this version."""
+        found = self.client.indices.get_mapping(index=self.alias).body
+        versions = {int(m.get("mappings", {}).get("_meta", {}).get("version", 1)) for m in found.values()}
+        if min(versions, default=MAPPING_VERSION) >= MAPPING_VERSION:
+            return
+        self.client.indices.put_mapping(index=self.alias, properties=added_properties())
+        log.warning("search index %s has mapping version %s (current %s): new fields added in place; run "
+                    "`hoclieu reindex` so that every document has them (page hits)", self.alias,
+                    min(versions), MAPPING_VERSION)
 
     def _swap(self, new_index: str) -> None:
         """Point the alias at new_index only, atomically, then drop the indices it pointed at."""

@@ -1,11 +1,15 @@
 """A fake HTTP node for the official Elasticsearch client: the real client serialises every request and
 parses every answer, the node records the requests and answers from a small in-memory cluster (indices,
-aliases, documents). It evaluates no query: searches answer with the response a test sets."""
+aliases, documents, and the mapping each index got from its template). It evaluates no query: searches answer
+with the response a test sets. Like a cluster, it refuses a document with a top-level field a strict mapping
+lacks."""
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -30,6 +34,7 @@ class FakeCluster:
     indices: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     aliases: dict[str, set[str]] = field(default_factory=dict)
     templates: dict[str, Any] = field(default_factory=dict)
+    mappings: dict[str, dict[str, Any]] = field(default_factory=dict)   # per index, from its template
     requests: list[Request] = field(default_factory=list)
     search_response: dict[str, Any] = field(default_factory=lambda: empty_response())
     reachable: bool = True
@@ -67,12 +72,35 @@ def _create_index(cluster: FakeCluster, parts: list[str], request: Request) -> t
     if parts[0] in cluster.indices:
         return 400, {"error": {"type": "resource_already_exists_exception"}, "status": 400}
     cluster.indices[parts[0]] = {}
+    templates = [t for t in cluster.templates.values()
+                 if any(fnmatchcase(parts[0], pattern) for pattern in t["index_patterns"])]
+    best = max(templates, key=lambda t: t.get("priority", 0), default={})
+    cluster.mappings[parts[0]] = copy.deepcopy(best.get("template", {}).get("mappings", {}))
     return 200, {"acknowledged": True, "index": parts[0]}
 
 
 def _delete_index(cluster: FakeCluster, parts: list[str], request: Request) -> tuple[int, Any]:
     cluster.indices.pop(parts[0], None)
+    cluster.mappings.pop(parts[0], None)
     return 200, {"acknowledged": True}
+
+
+def _get_mapping(cluster: FakeCluster, parts: list[str], request: Request) -> tuple[int, Any]:
+    return 200, {name: {"mappings": cluster.mappings.get(name, {})} for name in cluster.targets(parts[0])}
+
+
+def _put_mapping(cluster: FakeCluster, parts: list[str], request: Request) -> tuple[int, Any]:
+    for name in cluster.targets(parts[0]):
+        cluster.mappings.setdefault(name, {}).setdefault("properties", {}).update(request.body["properties"])
+    return 200, {"acknowledged": True}
+
+
+def _unmapped(cluster: FakeCluster, index: str, source: dict[str, Any]) -> list[str]:
+    """The top-level fields of a document a strict mapping lacks."""
+    mapping = cluster.mappings.get(index, {})
+    if mapping.get("dynamic") != "strict":
+        return []
+    return sorted(set(source) - set(mapping.get("properties", {})))
 
 
 def _get_alias(cluster: FakeCluster, parts: list[str], request: Request) -> tuple[int, Any]:
@@ -108,6 +136,11 @@ def _bulk(cluster: FakeCluster, parts: list[str], request: Request) -> tuple[int
                 continue
             documents[meta["_id"]] = {**documents[meta["_id"]], **source["doc"]}
             items.append({op: {"_index": targets[0], "_id": meta["_id"], "status": 200, "result": "updated"}})
+            continue
+        unmapped = _unmapped(cluster, targets[0], source)
+        if unmapped:
+            items.append({op: {"_id": meta["_id"], "status": 400, "error": {
+                "type": "strict_dynamic_mapping_exception", "reason": f"fields not allowed: {unmapped}"}}})
             continue
         documents[meta["_id"]] = source
         items.append({op: {"_index": targets[0], "_id": meta["_id"], "status": 201, "result": "created"}})
@@ -156,6 +189,8 @@ ROUTES = {
     ("POST", "{i}/_search"): _search,
     ("POST", "{i}/_refresh"): _ok,
     ("GET", "_cluster/{i}"): _health,
+    ("GET", "{i}/_mapping"): _get_mapping,
+    ("PUT", "{i}/_mapping"): _put_mapping,
 }
 
 

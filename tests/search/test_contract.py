@@ -15,11 +15,25 @@ from pathlib import Path
 
 import pytest
 
-from search.interfaces import SearchDocument, SearchIndex, SearchQuery, SearchResult
+from search.interfaces import PageText, SearchDocument, SearchIndex, SearchQuery, SearchResult
 from tests.search.conftest import LESSONS, collection
 
 ES_URL = os.environ.get("HOCLIEU_TEST_ELASTICSEARCH_URL", "")
 ENGINES = ["sqlite", "elasticsearch"]
+# A textbook of three pages, a one-page sheet and a book of six pages repeating a word 0 to 3 times.
+TEXTBOOK_PAGES = [
+    PageText(1, "Chương I. Động học: chuyển động thẳng đều, vận tốc và quãng đường."),
+    PageText(2, "Quán tính là tính chất giữ nguyên vận tốc của vật. Ví dụ: <script>alert(1)</script> "
+                "khi xe phanh gấp, hành khách ngả về phía trước vì quán tính."),
+    PageText(3, "Chương IV. Năng lượng: động năng và thế năng của vật."),
+]
+REPEATS = {1: 1, 2: 3, 3: 0, 4: 2, 5: 3, 6: 1}
+BOOKS = [SearchDocument(1, "Vật lí 10", kind="sach-giao-khoa", subject="vat-li", grade=10, level="thpt",
+                        pages=TEXTBOOK_PAGES),
+         SearchDocument(2, "Phiếu học tập", kind="bai-giang", subject="vat-li", grade=10, level="thpt",
+                        pages=[PageText(1, "Quán tính của vật.")]),
+         SearchDocument(3, "Bài tập gia tốc", kind="bai-tap", subject="vat-li", grade=10, level="thpt",
+                        pages=[PageText(n, " ".join(["gia tốc"] * k) + " lực") for n, k in REPEATS.items()])]
 SAME_AS_EMBEDDED = ["dinh luat newton", "toán", "toan", "học sinh", '"học sinh"', "duong thang", "phương trình",
                     "truyện kiều", "gia tốc lực", "bảng tuần hoàn", "quang hop", "NEAR(tây tiến", "title:*", "1954"]
 
@@ -48,6 +62,15 @@ def library(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     """The test collection in each engine, indexed once per module; tests using it must not write."""
     engine = open_engine(request.param, tmp_path_factory.mktemp(request.param))
     engine.upsert(collection())
+    yield engine
+    dispose(engine)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def books(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
+    """BOOKS in each engine, indexed once per module; tests using it must not write."""
+    engine = open_engine(request.param, tmp_path_factory.mktemp(f"books-{request.param}"))
+    engine.upsert(BOOKS)
     yield engine
     dispose(engine)
 
@@ -164,3 +187,48 @@ def test_same_matches_as_the_embedded_engine(library: SearchIndex, embedded: Sea
     result = library.search(SearchQuery(text=text, per_page=100))
     assert result.total == expected.total and set(ids(result)) == set(ids(expected))
     assert result.facets == expected.facets
+
+
+# -- page hits -------------------------------------------------------------------------------
+
+
+def page_hits(engine: SearchIndex, text: str) -> dict[int, list[int]]:
+    """The page numbers listed under each material found."""
+    return {hit.material_id: [page.number for page in hit.pages]
+            for hit in engine.search(SearchQuery(text=text, per_page=100)).hits}
+
+
+@pytest.mark.parametrize("text", ["năng lượng", "NANG LUONG", "the nang", '"dong nang"'])
+def test_a_word_only_on_page_3_names_page_3(books: SearchIndex, text: str) -> None:
+    assert page_hits(books, text) == {1: [3]}
+    (hit,) = books.search(SearchQuery(text=text)).hits
+    assert hit.pages[0].unit == "page" and "<mark>" in hit.pages[0].snippet
+
+
+def test_d_with_stroke_folds_to_d_in_pages(books: SearchIndex) -> None:
+    assert page_hits(books, "quang duong") == {1: [1]}
+    (hit,) = books.search(SearchQuery(text="quang duong")).hits
+    assert "<mark>đường</mark>" in hit.pages[0].snippet
+
+
+def test_a_page_needs_every_term(books: SearchIndex) -> None:
+    assert page_hits(books, "động năng vận tốc") == {1: []}  # the book holds both, no single page does
+
+
+def test_a_material_of_one_page_lists_no_page(books: SearchIndex) -> None:
+    assert page_hits(books, "quán tính") == {1: [2], 2: []}
+
+
+def test_page_snippets_are_safe_html(books: SearchIndex) -> None:
+    (book,) = [hit for hit in books.search(SearchQuery(text="quán tính")).hits if hit.material_id == 1]
+    snippet = book.pages[0].snippet
+    assert "<mark>Quán</mark> <mark>tính</mark>" in snippet
+    assert "&lt;script&gt;" in snippet and "<script" not in snippet
+
+
+def test_at_most_three_pages_best_first(books: SearchIndex) -> None:
+    assert page_hits(books, "gia toc") == {3: [2, 5, 4]}  # 3, 3 and 2 times; a tie goes to the earlier page
+
+
+def test_browsing_lists_no_page(books: SearchIndex) -> None:
+    assert all(hit.pages == [] for hit in books.search(SearchQuery(text="")).hits)

@@ -5,6 +5,7 @@ query bodies sent; what a live cluster does with them is the contract suite's jo
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -12,8 +13,8 @@ from typing import Any
 import pytest
 
 from search.audience import PUBLIC_VIEWER, es_clause
-from search.elastic import ElasticsearchIndex, index_template, search_body, to_source
-from search.interfaces import SearchDocument, SearchQuery, SearchQueryError, SearchUnavailable
+from search.elastic import ElasticsearchIndex, index_template, indexed_pages, safe_snippet, search_body, to_source
+from search.interfaces import PageText, SearchDocument, SearchQuery, SearchQueryError, SearchUnavailable
 from tests.conftest import make_test_app
 from tests.search.conftest import collection
 from tests.search.fake_elasticsearch import URL, FakeCluster, empty_response, fake_client
@@ -24,6 +25,11 @@ EXACT_FIELDS = ["title.exact", "chapter.exact", "lesson.exact", "subject_name.ex
 PAIR_FIELDS = ["title.shingles^10", "chapter.shingles^4", "lesson.shingles^4", "subject_name.shingles^3",
                "description.shingles^2", "body.shingles^1"]
 FUZZY = {"fuzziness": "AUTO:5,8", "prefix_length": 1}
+PAGE_INNER_HITS = {
+    "name": "pages", "size": 3, "_source": False, "docvalue_fields": ["pages.number"],
+    "sort": ["_score", {"pages.number": "asc"}],
+    "highlight": {"encoder": "html", "pre_tags": ["<mark>"], "post_tags": ["</mark>"],
+                  "fields": {"pages.text": {"fragment_size": 200, "number_of_fragments": 1, "no_match_size": 200}}}}
 HOSTILE = ['title:* OR 1=1', 'NEAR(a b', '"unbalanced', '{"query_string": {"query": "*"}}', "a AND b || c",
            "\\\\ / ~ ^ ! @ # $ % & * ( ) [ ] { } < >", "body:(x) -y +z", "a" * 600, "đ*?"]
 
@@ -171,7 +177,14 @@ def test_representative_query_body_is_pinned(engine: ElasticsearchIndex, cluster
             {"constant_score": {"filter": {"bool": {"must": [
                 {"multi_match": {"query": "học", "type": "phrase", "fields": EXACT_FIELDS}}]}}, "boost": 1000}},
             {"constant_score": {"filter": {"match": {"title.shingles": "hoc sinh"}}, "boost": 50}},
-            {"multi_match": {"query": "hoc sinh", "fields": PAIR_FIELDS, "boost": 5}}]}}
+            {"multi_match": {"query": "hoc sinh", "fields": PAIR_FIELDS, "boost": 5}},
+            {"nested": {"path": "pages", "score_mode": "none", "query": {"bool": {
+                "must": [{"multi_match": {"query": "hoc", "type": "best_fields", "fields": ["pages.text"], **FUZZY}},
+                         {"multi_match": {"query": "sinh", "type": "best_fields", "fields": ["pages.text"], **FUZZY}}],
+                "should": [{"constant_score": {"filter": {"bool": {"must": [
+                    {"multi_match": {"query": "học", "type": "phrase", "fields": ["pages.text.exact"]}}]}},
+                    "boost": 1000}}]}},
+                "inner_hits": PAGE_INNER_HITS}}]}}
     assert body["post_filter"] == {"bool": {"filter": [{"term": {"subject": "gdcd"}}]}}
     assert body["aggs"]["subject"]["filter"] == {"bool": {"filter": []}}  # a facet ignores its own filter
     assert body["aggs"]["level"]["filter"] == {"bool": {"filter": [{"term": {"subject": "gdcd"}}]}}
@@ -382,3 +395,134 @@ def test_popularity_is_indexed_and_updated_in_place(engine: ElasticsearchIndex, 
     assert "999" not in cluster.indices[index_name]
     update = cluster.requests_to("PUT", "/_bulk")[-1].body
     assert update[:2] == [{"update": {"_index": "hoclieu-materials", "_id": "2"}}, {"doc": {"popularity": 40}}]
+
+
+# -- page hits -------------------------------------------------------------------------------
+
+TEXTBOOK_PAGES = [PageText(1, "Chương I. Động học: chuyển động thẳng đều, vận tốc và quãng đường."),
+                  PageText(2, "Quán tính là tính chất giữ nguyên vận tốc của vật. <script>alert(1)</script>"),
+                  PageText(3, "Chương IV. Năng lượng: động năng và thế năng của vật.")]
+
+
+def test_pages_are_a_nested_field_with_the_vietnamese_analysis(engine: ElasticsearchIndex,
+                                                               cluster: FakeCluster) -> None:
+    engine.upsert([])
+    mapping = cluster.templates["hoclieu-materials"]["template"]["mappings"]
+    assert mapping["properties"]["pages"] == {"type": "nested", "properties": {
+        "number": {"type": "integer"},
+        "text": {"type": "text", "analyzer": "vi_folded", "fields": {"exact": {"type": "text",
+                                                                             "analyzer": "vi_exact"}}}}}
+    assert mapping["properties"]["page_unit"] == {"type": "keyword"}
+    assert mapping["_meta"] == {"version": 2}
+
+
+def test_pages_are_indexed_with_their_unit() -> None:
+    deck = SearchDocument(5, "Bài giảng", page_unit="slide",
+                          pages=[PageText(2, "Hóa học"), PageText(1, "Mở đầu"), PageText(3, "  "),
+                                 PageText(2, "Thủy quyển")])
+    source = to_source(deck)
+    assert source["page_unit"] == "slide"
+    # in order, each number once (the last copy wins), blank pages left out, tones canonical like the body
+    assert source["pages"] == [{"number": 1, "text": "Mở đầu"}, {"number": 2, "text": "Thuỷ quyển"}]
+    one_page = to_source(SearchDocument(6, "Phiếu", pages=[PageText(1, "Quán tính")]))
+    assert one_page["pages"] == [] and one_page["page_unit"] == "page"  # its snippet already shows that page
+
+
+def test_page_text_is_cut_like_the_body() -> None:
+    pages = [PageText(n, "x" * 90_000) for n in range(1, 5)]
+    indexed = indexed_pages(SearchDocument(1, "Sách", pages=pages))
+    assert [len(p["text"]) for p in indexed] == [90_000, 90_000, 20_000]  # MAX_INDEXED_CHARS in all
+    many = indexed_pages(SearchDocument(1, "Ngân hàng", pages=[PageText(n, "câu") for n in range(1, 10_050)]))
+    assert len(many) == 10_000  # Elasticsearch's default limit of nested objects per document
+
+
+def test_pages_reach_the_cluster_in_the_bulk_request(engine: ElasticsearchIndex, cluster: FakeCluster) -> None:
+    engine.upsert([SearchDocument(1, "Vật lí 10", pages=TEXTBOOK_PAGES, page_unit="page")])
+    (bulk,) = cluster.requests_to("PUT", "/_bulk")
+    assert [p["number"] for p in bulk.body[1]["pages"]] == [1, 2, 3]
+    assert bulk.body[1]["pages"][1]["text"].endswith("<script>alert(1)</script>")  # escaped when shown, not here
+
+
+def test_browsing_asks_for_no_pages(engine: ElasticsearchIndex, cluster: FakeCluster) -> None:
+    assert "nested" not in json.dumps(sent_search_body(engine, cluster, SearchQuery(text="?!")))
+
+
+def test_a_phrase_stays_a_phrase_in_pages(engine: ElasticsearchIndex, cluster: FakeCluster) -> None:
+    body = sent_search_body(engine, cluster, SearchQuery(text='"dong nang"'))
+    (pages,) = [c["nested"] for c in body["query"]["bool"]["should"] if "nested" in c]
+    assert pages["query"] == {"bool": {"must": [
+        {"multi_match": {"query": "dong nang", "type": "phrase", "fields": ["pages.text"]}}], "should": []}}
+
+
+def _page(number: int, fragment: str, offset: int) -> dict[str, Any]:
+    """An inner hit as Elasticsearch 8 answers a sorted nested inner_hits with docvalue_fields."""
+    return {"_index": "hoclieu-materials-20250101000000000000", "_id": "1",
+            "_nested": {"field": "pages", "offset": offset}, "_score": None, "sort": [2.1, number],
+            "fields": {"pages.number": [number]}, "highlight": {"pages.text": [fragment]}}
+
+
+def test_inner_hits_become_page_hits_with_safe_snippets(engine: ElasticsearchIndex, cluster: FakeCluster) -> None:
+    encoded = "<mark>Quán</mark> <mark>tính</mark> là tính chất. &lt;script&gt;alert(1)&lt;&#x2F;script&gt;"
+    pages = [_page(2, encoded, 1),
+             _page(7, "raw <script>x</script> <mark>quán</mark>   <mark>tính</mark></mark><mark>", 6),
+             _page(9, "a &amp; b &quot;c&quot; <b>quán tính</b>", 8),
+             _page(11, "a fourth page is more than MAX_PAGE_HITS", 10)]
+    cluster.search_response = {"hits": {"total": {"value": 2, "relation": "eq"}, "hits": [
+        {"_id": "1", "_score": 8.5, "_source": {"material_id": 1, "kind": "sach-giao-khoa", "subject": "vat-li",
+                                                "grade": 10, "level": "thpt", "display": {"title": "Vật lí 10"},
+                                                "page_unit": "slide"},
+         "highlight": {"body": ["<mark>Quán</mark> <mark>tính</mark> là"]},
+         "inner_hits": {"pages": {"hits": {"total": {"value": 4, "relation": "eq"}, "max_score": None,
+                                           "hits": pages}}}},
+        {"_id": "2", "_score": 4.0, "_source": {"material_id": 2, "display": {"title": "Phiếu"}},
+         "inner_hits": {"pages": {"hits": {"total": {"value": 0, "relation": "eq"}, "max_score": None,
+                                           "hits": []}}}}]}}
+    first, second = engine.search(SearchQuery(text="quán tính")).hits
+    assert [(p.number, p.unit) for p in first.pages] == [(2, "slide"), (7, "slide"), (9, "slide")]
+    assert first.pages[0].snippet == ("<mark>Quán</mark> <mark>tính</mark> là tính chất. "
+                                      "&lt;script&gt;alert(1)&lt;/script&gt;")
+    # a cluster that did not encode: still escaped; a stray or unclosed tag is dropped or closed
+    assert first.pages[1].snippet == "raw &lt;script&gt;x&lt;/script&gt; <mark>quán</mark> <mark>tính</mark>"
+    assert first.pages[2].snippet == "a &amp; b &quot;c&quot; &lt;b&gt;quán tính&lt;/b&gt;"
+    assert second.pages == []
+
+
+@pytest.mark.parametrize(("fragment", "safe"), [
+    ("<mark>a</mark>", "<mark>a</mark>"),
+    ("<mark>a", "<mark>a</mark>"),
+    ("</mark>a<mark><mark>b</mark>", "a<mark>b</mark>"),
+    ("<MARK onclick=x>a</MARK>", "&lt;MARK onclick=x&gt;a&lt;/MARK&gt;"),
+    ("&lt;mark&gt;", "&lt;mark&gt;"),
+    ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
+])
+def test_safe_snippet_keeps_only_mark_tags(fragment: str, safe: str) -> None:
+    assert safe_snippet(fragment) == safe
+
+
+def test_an_index_of_an_older_mapping_gains_the_page_fields(cluster: FakeCluster, caplog) -> None:
+    """An index made by the template before pages existed: writes with pages are accepted after the fields
+    are added in place, and the log asks for a reindex."""
+    client = fake_client(cluster)
+    old = index_template("hoclieu")
+    mapping = old["template"]["mappings"]
+    del mapping["_meta"]
+    for name in ("pages", "page_unit"):
+        del mapping["properties"][name]
+    client.indices.put_index_template(**old)
+    client.indices.create(index="hoclieu-materials-20240101000000000000")
+    client.indices.update_aliases(actions=[{"add": {"index": "hoclieu-materials-20240101000000000000",
+                                                    "alias": "hoclieu-materials"}}])
+    engine = ElasticsearchIndex(URL, client=client)
+    with caplog.at_level(logging.WARNING, logger="search.elastic"):
+        assert engine.upsert([SearchDocument(1, "Vật lí 10", pages=TEXTBOOK_PAGES)]) == 1
+    properties = cluster.mappings["hoclieu-materials-20240101000000000000"]["properties"]
+    assert properties["pages"]["type"] == "nested" and properties["page_unit"] == {"type": "keyword"}
+    assert "hoclieu reindex" in caplog.text
+    assert len(cluster.indices["hoclieu-materials-20240101000000000000"]["1"]["pages"]) == 3
+
+
+def test_an_index_of_the_current_mapping_is_left_alone(engine: ElasticsearchIndex, cluster: FakeCluster) -> None:
+    engine.upsert(collection())
+    again = ElasticsearchIndex(URL, client=fake_client(cluster))
+    assert again.count() == len(collection())
+    assert cluster.requests_to("GET", "/_mapping") and not cluster.requests_to("PUT", "/_mapping")
