@@ -18,13 +18,12 @@ from ingest.derived_files import DerivedFile, delete_blobs, store_derived
 from ingest.slides import DeckInfo, Slide, inspect_deck, render_deck_pdf
 from repository.jobs import JobContext, JobFailed
 from repository.materials.uploads import TITLE_FROM_FILE
-from repository.models import Material, MaterialFile, MaterialVersion, PageText
+from repository.models import SLIDE_SOURCE, Material, MaterialFile, MaterialVersion, PageText
 
 log = logging.getLogger(__name__)
 
 #: Roles a re-run keeps; everything else this version had is replaced.
 KEPT_ROLES = ("original", "captions")
-PAGE_SOURCE = "slide"
 
 
 def slide_page_text(slide: Slide) -> str:
@@ -107,7 +106,7 @@ def record_deck(ctx: JobContext, deck: DeckInfo, files: list[MaterialFile], prev
                                                    MaterialFile.role.not_in(KEPT_ROLES)))
         for slide in deck.slides:
             session.add(PageText(version_id=version.id, number=slide.number, text=slide_page_text(slide),
-                                 source=PAGE_SOURCE))
+                                 source=SLIDE_SOURCE))
         for stored in files:
             stored.version_id = version.id
             session.add(stored)

@@ -175,6 +175,10 @@ class MaterialFile(Base):
     version: Mapped[MaterialVersion] = relationship(back_populates="files")
 
 
+#: PageText.source of a slide deck's pages: page N is slide N (ingest.deck_ingest), and search hits say "slide".
+SLIDE_SOURCE = "slide"
+
+
 class PageText(Base):
     __tablename__ = "page_texts"
     __table_args__ = (UniqueConstraint("version_id", "number"),)

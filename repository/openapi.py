@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 
 from repository.papers.openapi_paths import paper_paths
+from search.interfaces import PAGE_UNITS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 METADATA_FIELDS = {
@@ -45,7 +46,10 @@ def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 QUESTION_FILTERS = [_query("topic", {"type": "string"}),
                     _query("level", {"type": "string", "description": "cognitive level code, e.g. biet"}),
                     _query("type", {"enum": ["single_choice", "multiple_choice", "true_false", "short_answer",
-                                             "essay"]})]
+                                             "essay"]}),
+                    _query("q", {"type": "string", "maxLength": 500,
+                                 "description": "words of the questions (stem, options, statements; never the keys), "
+                                                "diacritics and case ignored; quoted words are a phrase"})]
 BANK_PATHS: dict[str, Any] = {
     "/api/v1/banks/{bank_id}/import": {"post": {
         "summary": "Import a question file into a bank (owner): a report, then all, the valid ones, or nothing",
@@ -270,9 +274,15 @@ def openapi_document(app: Flask) -> dict[str, Any]:
                         "snippet": {"type": "string"}, "url": {"type": "string"},
                         "pages": {"type": "array", "description": "best matching pages (embedded engine)",
                                   "items": {"type": "object", "properties": {
-                                      "page": {"type": "integer"}, "snippet": {"type": "string"},
-                                      "url": {"type": "string", "description": "the material page's viewer "
-                                              "at that page with the search words highlighted: ?page=n&q=...#page=n"},
+                                      "page": {"type": "integer", "description": "its number: page, slide or "
+                                               "question (Câu N of the bank page), as unit says"},
+                                      "unit": {"enum": list(PAGE_UNITS), "description": "what the material's "
+                                               "numbered parts are: pages, slides of a deck, questions of a bank"},
+                                      "snippet": {"type": "string"},
+                                      "url": {"type": "string", "description": "a page: the material page's viewer "
+                                              "at that page with the search words highlighted (?page=n&q=...#page=n); "
+                                              "a slide: the deck's outline at it (?page=n#slide-n); a question: "
+                                              "the bank page at it (/banks/id#cau-n)"},
                                       "book": {"type": "string"},
                                       "chapter": {"type": ["string", "null"]},
                                       "thumbnail": {"type": "string"}}}}}}},

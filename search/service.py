@@ -16,8 +16,10 @@ from flask import Flask
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from repository.banks.store import is_bank, published_questions
+from repository.banks.text import public_text
 from repository.config import Settings
-from repository.models import Material, PageText, ReferenceItem, SearchOutbox, Unit, utcnow
+from repository.models import SLIDE_SOURCE, Material, PageText, ReferenceItem, SearchOutbox, Unit, utcnow
 from repository.publication import PublishedScope
 from search.interfaces import PageText as IndexedPage
 from search.interfaces import SearchDocument, SearchIndex
@@ -50,9 +52,13 @@ def build_documents(session: Session, material_ids: list[int]) -> list[SearchDoc
                                                        Material.published_version_id.is_not(None))).all()
     version_ids = [m.published_version_id for m in materials]
     pages: dict[int, list[IndexedPage]] = {}
-    for row in session.execute(select(PageText.version_id, PageText.number, PageText.text)
+    decks: set[int] = set()
+    for row in session.execute(select(PageText.version_id, PageText.number, PageText.text, PageText.source)
                                .where(PageText.version_id.in_(version_ids)).order_by(PageText.number)):
         pages.setdefault(row.version_id, []).append(IndexedPage(row.number, row.text))
+        if row.source == SLIDE_SOURCE:
+            decks.add(row.version_id)
+    questions = bank_pages(session, [m.id for m in materials if is_bank(m)])
     provinces = dict(session.execute(select(Unit.id, Unit.province_code)).all())
     popularity = dict(session.execute(select(MaterialUsage.material_id, MaterialUsage.popularity)
                                       .where(MaterialUsage.material_id.in_(material_ids))).all())
@@ -62,16 +68,35 @@ def build_documents(session: Session, material_ids: list[int]) -> list[SearchDoc
         select(PublishedScope).where(PublishedScope.material_id.in_([m.id for m in materials])))}
     docs = []
     for m in materials:
-        version_pages = pages.get(m.published_version_id, [])
+        version_pages, unit = _numbered_parts(m, pages, decks, questions)
         body = "\n".join(p.text for p in version_pages)[:MAX_BODY_CHARS]
         docs.append(SearchDocument(
             material_id=m.id, title=m.title, description=m.description, chapter=m.chapter,
             lesson=m.lesson, body=body, kind=m.kind, subject_name=subject_names.get(m.subject, ""),
             level=m.level, grade=m.grade, subject=m.subject,
             series=m.series, licence=m.licence, province=provinces.get(m.unit_id) or "",
-            published_at=m.published_at, pages=version_pages, popularity=popularity.get(m.id, 0),
+            published_at=m.published_at, pages=version_pages, page_unit=unit, popularity=popularity.get(m.id, 0),
             **_audience(scopes.get(m.id), m)))
     return docs
+
+
+def bank_pages(session: Session, bank_ids: list[int]) -> dict[int, list[IndexedPage]]:
+    """The published questions of these banks as numbered parts: number = the question's position (its
+    "Câu N" on the bank page), text = what everyone who sees the bank reads of it (never its key)."""
+    found: dict[int, list[IndexedPage]] = {bank_id: [] for bank_id in bank_ids}
+    for stored in published_questions(session, bank_ids) if bank_ids else []:
+        found[stored.bank_id].append(IndexedPage(stored.position, public_text(stored.question)))
+    return found
+
+
+def _numbered_parts(material: Material, pages: dict[int, list[IndexedPage]], decks: set[int],
+                    questions: dict[int, list[IndexedPage]]) -> tuple[list[IndexedPage], str]:
+    """What a material's numbered parts are, and what to call them: a bank's questions, a deck's slides, or
+    the pages of anything else."""
+    if material.id in questions:
+        return questions[material.id], "question"
+    version_id = material.published_version_id
+    return pages.get(version_id, []), "slide" if version_id in decks else "page"
 
 
 def _audience(row: PublishedScope | None, material: Material) -> dict[str, object]:

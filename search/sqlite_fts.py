@@ -54,6 +54,7 @@ from search.interfaces import (
     FACET_FIELDS,
     MAX_INDEXED_CHARS,
     MAX_PAGE_HITS,
+    PAGE_UNITS,
     FacetValue,
     PageHit,
     SearchDocument,
@@ -67,7 +68,9 @@ from search.spelling import SUGGEST_LENGTH, TOLERANT_LENGTH, closest, max_edits,
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SCHEMA_VERSION = 3          # 2: pages keep their folded text; 3: documents keep their popularity (both in place)
+# 2: pages keep their folded text; 3: documents keep their popularity; 4: documents say what their pages are
+# (page, slide, question). Each is applied in place to a file of an earlier version.
+SCHEMA_VERSION = 4
 POOL_SIZE = 8
 BUSY_TIMEOUT_SECONDS = 30.0
 MAX_TITLE_PAIRS = 6         # adjacent pairs of the query looked up in titles to rank closer titles first
@@ -92,7 +95,7 @@ CREATE TABLE IF NOT EXISTS documents (
     title TEXT NOT NULL, description TEXT NOT NULL, chapter TEXT NOT NULL, lesson TEXT NOT NULL,
     body TEXT NOT NULL, kind TEXT NOT NULL, level TEXT NOT NULL, grade INTEGER, subject TEXT NOT NULL,
     subject_name TEXT NOT NULL, series TEXT NOT NULL, licence TEXT NOT NULL, province TEXT NOT NULL,
-    published_at TEXT, popularity INTEGER NOT NULL DEFAULT 0
+    published_at TEXT, popularity INTEGER NOT NULL DEFAULT 0, page_unit TEXT NOT NULL DEFAULT 'page'
 );
 CREATE INDEX IF NOT EXISTS documents_newest ON documents (published_at DESC, material_id DESC);
 CREATE INDEX IF NOT EXISTS documents_subject ON documents (subject, grade);
@@ -121,7 +124,7 @@ CREATE TABLE IF NOT EXISTS generation (
 TABLES = ("documents", "pages", "documents_fts", "suggestions", "audiences", "changes")
 SCHEMA_TABLES = (*TABLES, "documents_vocab", "generation")
 DOCUMENT_COLUMNS = ("material_id", *TEXT_FIELDS, "kind", "level", "grade", "subject", "series", "licence",
-                    "province", "published_at", "popularity")
+                    "province", "published_at", "popularity", "page_unit")
 # SQL below is assembled from this module's constant identifiers only; every value is a bound parameter.
 INSERT_DOCUMENT = (f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)}) "  # noqa: S608
                    f"VALUES ({', '.join(':' + c for c in DOCUMENT_COLUMNS)})")
@@ -207,6 +210,8 @@ def _prepare(doc: SearchDocument) -> _Prepared:
     if not isinstance(doc, SearchDocument) or isinstance(doc.material_id, bool) \
             or not isinstance(doc.material_id, int):
         raise TypeError(f"not a SearchDocument with an integer material_id: {doc!r:.200}")
+    if doc.page_unit not in PAGE_UNITS:
+        raise ValueError(f"page_unit of material {doc.material_id} is not one of {PAGE_UNITS}: {doc.page_unit!r:.40}")
     pages = [(doc.material_id, int(p.number), clean(p.text)) for p in doc.pages]
     body = clean(doc.body) or "\n".join(text for _, _, text in pages)
     fields = {"title": clean(doc.title), "chapter": clean(doc.chapter), "lesson": clean(doc.lesson),
@@ -216,7 +221,8 @@ def _prepare(doc: SearchDocument) -> _Prepared:
     row = {**fields, "material_id": doc.material_id, "kind": clean(doc.kind), "level": clean(doc.level),
            "grade": doc.grade, "subject": clean(doc.subject), "series": clean(doc.series),
            "licence": clean(doc.licence), "province": clean(doc.province),
-           "published_at": _timestamp(doc.published_at), "popularity": int(doc.popularity or 0)}
+           "published_at": _timestamp(doc.published_at), "popularity": int(doc.popularity or 0),
+           "page_unit": doc.page_unit}
     unique_pages = {(m, n): (m, n, t, fold(t)) for m, n, t in pages}
     return _Prepared(row=row, pages=list(unique_pages.values()),
                      indexed=(*(f for f, _ in forms), *(x for _, x in forms)),
@@ -262,12 +268,13 @@ def _popular_first(sets: DocumentSets, found: int, popularity: dict[int, int], s
     return head + sets.newest_first(rest, max(0, start - len(used)), count - len(head))
 
 
-def _page_hits(conn: sqlite3.Connection, material_ids: list[int], terms: list[QueryTerm]) -> dict[int, list[PageHit]]:
-    """For each material, its best MAX_PAGE_HITS pages holding every term: most occurrences of the
-    query's words first, then the earliest page. One statement for all the materials of a page of
-    results: SQLite keeps the pages whose folded text contains every word, of materials of two pages or
-    more (a material of one page has none: its snippet already shows that page); whole words and
-    phrases are checked on the best of them only."""
+def _page_hits(conn: sqlite3.Connection, material_ids: list[int], terms: list[QueryTerm],
+               units: dict[int, str]) -> dict[int, list[PageHit]]:
+    """For each material, its best MAX_PAGE_HITS pages holding every term, each named with its material's
+    page unit (``units``: page, slide or question): most occurrences of the query's words first, then the
+    earliest page. One statement for all the materials of a page of results: SQLite keeps the pages whose
+    folded text contains every word, of materials of two pages or more (a material of one page has none:
+    its snippet already shows that page); whole words and phrases are checked on the best of them only."""
     words = sorted({w for term in terms for w in term.folded})
     if not words or not material_ids:
         return {}
@@ -285,7 +292,8 @@ def _page_hits(conn: sqlite3.Connection, material_ids: list[int], terms: list[Qu
     for material_id, pages in by_material.items():
         ranked = sorted(pages, key=lambda row: (-sum(row[2].count(w) for w in words), row[0]))
         best = (row for row in ranked if holds_every_term(row[2], patterns))
-        found[material_id] = [PageHit(number=number, snippet=highlight([text], words))
+        found[material_id] = [PageHit(number=number, snippet=highlight([text], words),
+                                      unit=units.get(material_id, "page"))
                               for number, text, _ in itertools.islice(best, MAX_PAGE_HITS)]
     return found
 
@@ -359,13 +367,15 @@ class SqliteFtsIndex:
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, 1, 2, SCHEMA_VERSION):
+            if version not in (0, 1, 2, 3, SCHEMA_VERSION):
                 log.warning("search index %s has schema %s, rebuilding it empty: run reindex", self.path,
                             version)
                 for table in SCHEMA_TABLES:
                     conn.execute(f"DROP TABLE IF EXISTS {table}")
             if version in (1, 2):
                 self._add_popularity(conn)
+            if version in (1, 2, 3):
+                self._add_page_unit(conn)
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
@@ -389,6 +399,14 @@ class SqliteFtsIndex:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
         if "popularity" not in columns:
             conn.execute("ALTER TABLE documents ADD COLUMN popularity INTEGER NOT NULL DEFAULT 0")
+
+    @staticmethod
+    def _add_page_unit(conn: sqlite3.Connection) -> None:
+        """Version 3 to 4: documents say what their pages are. Until the next reindex every stored document
+        says "page", as all of them did before (a deck's hits read "Trang N" until it is indexed again)."""
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
+        if "page_unit" not in columns:
+            conn.execute("ALTER TABLE documents ADD COLUMN page_unit TEXT NOT NULL DEFAULT 'page'")
 
     @staticmethod
     def _fold_stored_pages(conn: sqlite3.Connection) -> None:
@@ -702,10 +720,12 @@ class SqliteFtsIndex:
         words = [w for term in terms for w in term.folded]
         ids = [material_id for material_id, _ in ranked]
         marks = ", ".join("?" * len(ids))
-        fields = {row[0]: row[1:] for row in conn.execute(
-            f"SELECT material_id, title, description, body, kind, subject, grade, level FROM documents "  # noqa: S608
-            f"WHERE material_id IN ({marks})", ids)}
-        pages = _page_hits(conn, ids, terms)
+        fields, units = {}, {}
+        for material_id, *row, unit in conn.execute(
+                f"SELECT material_id, title, description, body, kind, subject, grade, level, page_unit "  # noqa: S608
+                f"FROM documents WHERE material_id IN ({marks})", ids):
+            fields[material_id], units[material_id] = row, unit
+        pages = _page_hits(conn, ids, terms, units)
         hits = []
         for material_id, score in ranked:
             if material_id not in fields:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -20,6 +21,7 @@ from search.interfaces import (
     FACET_FIELDS,
     SORT_ERROR,
     SORTS,
+    PageHit,
     SearchHit,
     SearchQuery,
     SearchQueryError,
@@ -92,9 +94,29 @@ def page_url(material_id: int, number: int, words: str = "") -> str:
                    _anchor=f"page={number}")
 
 
+def part_url(material_id: int, part: PageHit, words: str = "") -> str:
+    """Where a hit inside a material opens: a question on its bank's page, a slide in its deck's outline (the
+    preview opened at it), a page in the viewer with the search words highlighted."""
+    if part.unit == "question":
+        return url_for("banks.show", bank_id=material_id, _anchor=f"cau-{part.number}")
+    if part.unit == "slide":
+        return url_for("materials.detail", material_id=material_id, page=part.number,
+                       _anchor=f"slide-{part.number}")
+    return page_url(material_id, part.number, words)
+
+
+def part_label(part: PageHit) -> str:
+    """A hit inside a material named as the material page names it: "Trang 41", "Trang chiếu 7", "Câu 12"."""
+    if part.unit == "question":
+        return _("Câu %(n)s", n=part.number)
+    if part.unit == "slide":
+        return _("Trang chiếu %(n)s", n=part.number)
+    return _("Trang %(n)s", n=part.number)
+
+
 def _pages_as_list(hit: SearchHit, words: str) -> list[dict[str, Any]]:
     chapters = [page_chapter(hit.material_id, p.number) for p in hit.pages]
-    return [{"page": p.number, "snippet": p.snippet, "url": page_url(hit.material_id, p.number, words),
+    return [{"page": p.number, "unit": p.unit, "snippet": p.snippet, "url": part_url(hit.material_id, p, words),
              "book": hit.title, "chapter": chapter.title if chapter else None,
              "thumbnail": hit_thumbnail_url(hit.material_id, p.number)}
             for p, chapter in zip(hit.pages, chapters, strict=True)]
@@ -150,7 +172,8 @@ def results():
         return render_template("search/results.html", query=None, result=None, error=str(exc), ref=ref,
                                args=request.args), 503
     return render_template("search/results.html", query=query, result=result, error=None, ref=ref,
-                           args=request.args, page_url=page_url, without_filters=without_filters,
+                           args=request.args, part_url=part_url, part_label=part_label,
+                           without_filters=without_filters,
                            hit_words=hit_words(query, result))
 
 

@@ -52,16 +52,22 @@ def import_questions(bank_id: int):
     return response
 
 
-def _filters() -> QuestionFilter:
+#: The longest search text a question list looks for (as the portal's search).
+MAX_TEXT_CHARS = 500
+
+
+def question_filter() -> QuestionFilter:
+    """The filters of a question list from the request: topic, level, type, and ``q``, words of the questions."""
     return QuestionFilter(topic=request.args.get("topic") or None, level=request.args.get("level") or None,
-                          type=request.args.get("type") or None)
+                          type=request.args.get("type") or None,
+                          text=request.args.get("q", "")[:MAX_TEXT_CHARS] or None)
 
 
 @bp.get("/api/v1/banks/<int:bank_id>/questions")
 def list_questions(bank_id: int):
     db = get_session()
     bank = visible_bank(db, bank_id)
-    stored = bank_questions(db, bank.id, _filters(), published_only=not sees_drafts(bank))
+    stored = bank_questions(db, bank.id, question_filter(), published_only=not sees_drafts(bank))
     keys = sees_keys(bank)
     return jsonify({"bank_id": bank.id, "count": len(stored),
                     "questions": [question_as_dict(s, with_keys=keys) for s in stored]})
@@ -79,7 +85,7 @@ def export_questions(bank_id: int):
         return api_error(400, "invalid", f"Định dạng xuất không hợp lệ: {fmt}. Chọn một trong: "
                                          f"{', '.join(EXPORTERS)}.", "format")
     exporter, content_type, suffix = EXPORTERS[fmt]
-    stored = bank_questions(db, bank.id, _filters(), published_only=not sees_drafts(bank),
+    stored = bank_questions(db, bank.id, question_filter(), published_only=not sees_drafts(bank),
                             storage=current_app.extensions["storage"])
     body = exporter([s.question for s in stored])
     return Response(body, content_type=content_type, headers={
@@ -96,7 +102,7 @@ def _question_of(db, bank_id: int, question_id: int) -> BankQuestion:
 
 def _version_dict(record: BankQuestion, version: QuestionVersion) -> dict[str, object]:
     stored = StoredQuestion(id=record.id, version=version.number, version_id=version.id, bank_id=record.bank_id,
-                            status=version.status, question=to_question(version))
+                            status=version.status, question=to_question(version), position=record.position)
     return question_as_dict(stored)
 
 
@@ -144,10 +150,13 @@ def review_version(bank_id: int, question_id: int):
     if decision not in {"approve", "reject"}:
         return api_error(400, "invalid", "Quyết định phải là approve hoặc reject.", "decision")
     try:
-        decide_version(db, db.get(QuestionVersion, record.current_version_id), current_user, decision == "approve")
+        queued = decide_version(db, db.get(QuestionVersion, record.current_version_id), current_user,
+                                decision == "approve")
     except VersionError as exc:
         db.rollback()
         return api_error(exc.status, "forbidden" if exc.status == 403 else "conflict", exc.message_vi)
     db.commit()
+    if queued:
+        current_app.extensions["jobs"].notify("search_outbox")
     return jsonify({"id": record.id, "current_version_id": record.current_version_id,
                     "published_version_id": record.published_version_id})

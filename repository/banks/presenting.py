@@ -26,7 +26,7 @@ def question_as_dict(stored: StoredQuestion, *, with_keys: bool = True) -> dict[
         fields["options"] = [{"text": o["text"]} for o in fields["options"]]
         fields["statements"] = [{"label": s["label"], "text": s["text"]} for s in fields["statements"]]
     return {"id": stored.id, "version": stored.version, "version_id": stored.version_id,
-            "bank_id": stored.bank_id, "status": stored.status, **fields}
+            "bank_id": stored.bank_id, "position": stored.position, "status": stored.status, **fields}
 
 
 #: How question files refer to their images: Moodle's placeholder, or the bare (QTI: relative) name.

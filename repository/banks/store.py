@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ingest.questions.model import Image, Question
 from repository.banks.models import BANK_KIND, BankQuestion, QuestionImage, QuestionVersion
 from repository.banks.records import fill_version, to_question
+from repository.banks.text import text_matcher
 from repository.models import Material, User
 from repository.storage import BlobStore
 
@@ -28,6 +29,8 @@ class StoredQuestion:
     bank_id: int
     status: str
     question: Question
+    position: int = 0   # BankQuestion.position: the number the bank page shows ("Câu 4") and search hits name
+
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class QuestionFilter:
     topic: str | None = None
     level: str | None = None
     type: str | None = None
+    text: str | None = None   # words of the question's public text (repository.banks.text), diacritics ignored
 
 
 def is_bank(material: Material | None) -> bool:
@@ -90,11 +94,17 @@ def _filtered(query, filters: QuestionFilter):
 def bank_questions(session: Session, bank_id: int, filters: QuestionFilter = QuestionFilter(), *,
                    published_only: bool = False, storage: BlobStore | None = None) -> list[StoredQuestion]:
     """The questions of one bank in order: the current version of each (what its owner edits), or only
-    the published version when ``published_only`` (what everyone else sees)."""
+    the published version when ``published_only`` (what everyone else sees). The text filter reads the
+    questions themselves, so it runs after the others."""
     shown = BankQuestion.published_version_id if published_only else BankQuestion.current_version_id
     query = (select(BankQuestion, QuestionVersion).join(QuestionVersion, QuestionVersion.id == shown)
              .where(BankQuestion.bank_id == bank_id).order_by(BankQuestion.position, BankQuestion.id))
-    return [_stored(record, version, storage) for record, version in session.execute(_filtered(query, filters))]
+    matches = text_matcher(filters.text or "")
+    rows = session.execute(_filtered(query, filters))
+    if matches is None:
+        return [_stored(record, version, storage) for record, version in rows]
+    found = [(record, version) for record, version in rows if matches(to_question(version))]
+    return [_stored(record, version, storage) for record, version in found]
 
 
 def published_questions(session: Session, bank_ids: list[int], *, topic: str | None = None,
@@ -115,4 +125,5 @@ def published_questions(session: Session, bank_ids: list[int], *, topic: str | N
 
 def _stored(record: BankQuestion, version: QuestionVersion, storage: BlobStore | None) -> StoredQuestion:
     return StoredQuestion(id=record.id, version=version.number, version_id=version.id, bank_id=record.bank_id,
-                          status=version.status, question=to_question(version, load_images(storage, version)))
+                          status=version.status, question=to_question(version, load_images(storage, version)),
+                          position=record.position)

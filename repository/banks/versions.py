@@ -11,7 +11,7 @@ from ingest.questions.model import Question
 from repository.banks.models import BankQuestion, QuestionImage, QuestionVersion
 from repository.banks.publication import make_published
 from repository.banks.records import fill_version
-from repository.models import User, utcnow
+from repository.models import Material, SearchOutbox, User, utcnow
 
 REVIEWER_ROLES = frozenset({"reviewer", "admin"})
 
@@ -41,8 +41,18 @@ def edit_question(session: Session, question: BankQuestion, content: Question, a
     return version
 
 
-def decide_version(session: Session, version: QuestionVersion, reviewer: User, approve: bool) -> None:
-    """A reviewer's decision on a pending version. The caller commits."""
+def follow_in_search(session: Session, bank: Material) -> bool:
+    """Queue a published bank for the search index, whose numbered parts are its published questions (a
+    bank not published is not in the index: its publication queues it). True when queued."""
+    if bank.published_version_id is None:
+        return False
+    session.add(SearchOutbox(material_id=bank.id, operation="upsert"))
+    return True
+
+
+def decide_version(session: Session, version: QuestionVersion, reviewer: User, approve: bool) -> bool:
+    """A reviewer's decision on a pending version. The caller commits, then, when this returns True (the
+    bank was queued for the search index), wakes the worker."""
     if reviewer.role not in REVIEWER_ROLES:
         raise VersionError("Chỉ người thẩm định được duyệt phiên bản câu hỏi.", 403)
     if version.created_by == reviewer.id:
@@ -51,8 +61,9 @@ def decide_version(session: Session, version: QuestionVersion, reviewer: User, a
         raise VersionError("Phiên bản này không chờ thẩm định.")
     if approve:
         make_published(session, version, reviewer.id)
-        return
+        return follow_in_search(session, version.question.bank)
     version.status = "rejected"
     version.reviewed_by, version.reviewed_at = reviewer.id, utcnow()
     question = version.question
     question.current_version_id = question.published_version_id or version.id
+    return False

@@ -26,11 +26,11 @@ from sqlalchemy import select
 from ingest.questions.limits import MAX_FILE_BYTES
 from ingest.questions.xlsx_template import build_template
 from repository.banks.access import owned_bank, sees_drafts, sees_keys, visible_bank
-from repository.banks.api import IMPORTABLE_STATES
+from repository.banks.api import IMPORTABLE_STATES, question_filter
 from repository.banks.importing import FORMATS, BankImportError, ImportOutcome, import_into_bank
 from repository.banks.models import VERSION_STATES, BankQuestion, QuestionImage, QuestionVersion
 from repository.banks.presenting import rendered
-from repository.banks.store import QuestionFilter, bank_questions
+from repository.banks.store import bank_questions
 from repository.banks.versions import REVIEWER_ROLES, VersionError, decide_version
 from repository.db import get_session
 from repository.materials.delivery import content_disposition
@@ -49,8 +49,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _page(bank, outcome: ImportOutcome | None = None, error: str = "", status: int = 200):
     db = get_session()
-    filters = QuestionFilter(topic=request.args.get("topic") or None, level=request.args.get("level") or None,
-                             type=request.args.get("type") or None)
+    filters = question_filter()
     stored = bank_questions(db, bank.id, filters, published_only=not sees_drafts(bank))
     owner = can_edit_material(current_user, bank)
     reviewer = getattr(current_user, "is_authenticated", False) and current_user.role in REVIEWER_ROLES
@@ -168,12 +167,15 @@ def review_question(bank_id: int, question_id: int):
     if decision not in {"approve", "reject"}:
         abort(400)
     try:
-        decide_version(db, db.get(QuestionVersion, record.current_version_id), current_user, decision == "approve")
+        queued = decide_version(db, db.get(QuestionVersion, record.current_version_id), current_user,
+                                decision == "approve")
     except VersionError as exc:
         db.rollback()
         flash(exc.message_vi, "error")
         return redirect(url_for("banks.show", bank_id=bank.id))
     db.commit()
+    if queued:
+        current_app.extensions["jobs"].notify("search_outbox")
     flash(_("Đã duyệt phiên bản mới của câu hỏi.") if decision == "approve" else
           _("Đã từ chối phiên bản mới; câu hỏi giữ phiên bản đã xuất bản."), "success")
     return redirect(url_for("banks.show", bank_id=bank.id) + f"#q{record.id}")

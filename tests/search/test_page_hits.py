@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from search import sqlite_fts
 from search.analysis import holds_every_term
@@ -94,5 +97,47 @@ def test_an_index_of_schema_1_gains_folded_pages_in_place(tmp_path: Path) -> Non
     try:
         assert [number for number, _ in only_hit_pages(upgraded, "quan tinh")] == [2]
         assert upgraded.count() == 1
+    finally:
+        upgraded.close()
+
+
+def test_page_hits_say_what_the_numbered_parts_are(index: SqliteFtsIndex) -> None:
+    deck = SearchDocument(material_id=2, title="Bài 15", page_unit="slide",
+                          pages=[PageText(1, "Định luật 2 Newton"), PageText(2, "Quán tính và gia tốc")])
+    bank = SearchDocument(material_id=3, title="Ngân hàng Vật lí 10", page_unit="question",
+                          pages=[PageText(1, "Lực là gì?"), PageText(4, "Vì sao hành khách ngả về phía trước? "
+                                                                           "Do quán tính.")])
+    index.upsert([textbook(), deck, bank])
+    result = index.search(SearchQuery(text="quan tinh"))
+    assert {hit.material_id: [(p.unit, p.number) for p in hit.pages] for hit in result.hits} == {
+        1: [("page", 2)], 2: [("slide", 2)], 3: [("question", 4)]}
+
+
+def test_an_unknown_page_unit_is_refused(index: SqliteFtsIndex) -> None:
+    with pytest.raises(ValueError, match="page_unit"):
+        index.upsert([SearchDocument(material_id=1, title="Vật lí 10", page_unit="chapter")])
+    assert index.count() == 0
+
+
+def test_an_index_of_schema_3_gains_page_units_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "search.db"
+    old = SqliteFtsIndex(path)
+    old.upsert([textbook()])
+    old.close()
+    with sqlite3.connect(path) as conn:  # the documents table as version 3 made it
+        conn.execute("ALTER TABLE documents DROP COLUMN page_unit")
+        conn.execute("PRAGMA user_version = 3")
+    conn.close()
+    upgraded = SqliteFtsIndex(path)
+    try:
+        [hit] = upgraded.search(SearchQuery(text="quan tinh")).hits
+        assert [(p.unit, p.number) for p in hit.pages] == [("page", 2)]  # kept, and named as before
+        upgraded.upsert([replace(textbook(2, pages=[PageText(1, "Động học"), PageText(2, "Quán tính")]),
+                                 page_unit="slide")])
+        units = {h.material_id: [p.unit for p in h.pages] for h in upgraded.search(SearchQuery(text="quan tinh")).hits}
+        assert units == {1: ["page"], 2: ["slide"]}
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == sqlite_fts.SCHEMA_VERSION
+        conn.close()
     finally:
         upgraded.close()

@@ -78,6 +78,19 @@ def test_search_hits_name_the_slide_of_the_notes(client, tokens, without_libreof
     assert 'id="slide-2" value="2" class="current" aria-current="true"' in html
 
 
+def test_deck_hits_are_slides_and_link_to_the_slide(client, tokens, without_libreoffice):
+    material = ingested(client, tokens, lesson_deck())
+    publish(client, tokens, material["id"])
+    [hit] = client.get("/api/v1/search", query_string={"q": "hoi lop gia toc"}).json["hits"]
+    [page] = hit["pages"]
+    assert (page["unit"], page["page"], page["url"]) == ("slide", 2, f"/materials/{material['id']}?page=2#slide-2")
+    html = client.get("/search", query_string={"q": "hoi lop gia toc"}).get_data(as_text=True)
+    assert f'<a href="/materials/{material["id"]}?page=2#slide-2" data-page="2">Trang chiếu 2</a>' in html
+    assert "Trang 2" not in html
+    english = client.get("/search", query_string={"q": "hoi lop gia toc"}, headers={"Accept-Language": "en"})
+    assert 'data-page="2">Slide 2</a>' in english.get_data(as_text=True)
+
+
 def test_without_libreoffice_the_page_says_so_and_shows_the_outline(client, tokens, without_libreoffice):
     material = ingested(client, tokens, lesson_deck())
     publish(client, tokens, material["id"])
