@@ -339,8 +339,10 @@ class SqliteFtsIndex:
 
     name = "sqlite-fts5"
 
-    def __init__(self, path: Path, cache_entries: int = CACHE_ENTRIES) -> None:
-        """``cache_entries`` = 0 turns the counts and results caches off (to measure the uncached path)."""
+    def __init__(self, path: Path, cache_entries: int = CACHE_ENTRIES, ranked_window: int = RANKED_WINDOW) -> None:
+        """``cache_entries`` = 0 turns the counts and results caches off (to measure the uncached path);
+        a query matching more than ``ranked_window`` documents is ranked by tiers instead of BM25."""
+        self.ranked_window = ranked_window
         self.path = Path(path)
         self._pool: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -628,7 +630,7 @@ class SqliteFtsIndex:
         if not terms:
             return [(i, 0.0) for i in _popular_first(sets, found, popularity, start, count)] if popularity \
                 is not None else [(i, 0.0) for i in sets.newest_first(found, start, count)]
-        if matched.bit_count() <= RANKED_WINDOW:
+        if matched.bit_count() <= self.ranked_window:
             return self._ranked_by_score(conn, sets, query, terms, found, popularity)[start:start + count]
         if query.sort == "newest":
             return [(i, 0.0) for i in sets.newest_first(found, start, count)]
