@@ -472,7 +472,6 @@ class SqliteFtsIndex:
             conn.execute("DELETE FROM pages WHERE material_id = ?", (material_id,))
             conn.execute("DELETE FROM suggestions WHERE material_id = ?", (material_id,))
             conn.execute(AUDIENCE_DELETE, (material_id,))
-        record_changes(conn, material_ids)
         return removed
 
     def upsert(self, documents: Iterable[SearchDocument]) -> int:
@@ -489,6 +488,7 @@ class SqliteFtsIndex:
                                  item.pages)
                 conn.executemany("INSERT INTO suggestions VALUES (?, ?, ?, ?)", item.suggestions)
                 conn.execute(AUDIENCE_UPSERT, item.audience)
+            record_changes(conn, {item.row["material_id"] for item in prepared})
         return len(prepared)
 
     def delete(self, material_ids: Iterable[int]) -> int:
@@ -496,6 +496,7 @@ class SqliteFtsIndex:
         if not ids:
             return 0
         with self._transaction() as conn:
+            record_changes(conn, ids)
             return self._remove(conn, ids)
 
     def clear(self) -> None:

@@ -15,7 +15,7 @@ from repository.db import get_session
 from repository.models import Material
 from repository.publication import reachable_clause, viewer_of
 from repository.reference import current_reference
-from repository.textbooks.services import hit_thumbnail_url, page_chapter
+from repository.textbooks.services import hit_thumbnail_url, page_chapter, remember_published_pages
 from search.audience import SearchViewer
 from search.interfaces import (
     FACET_FIELDS,
@@ -131,6 +131,7 @@ def without_filters_total(query: SearchQuery, result: SearchResult) -> int | Non
 
 
 def result_as_dict(result: SearchResult, without_filters: int | None = None, words: str = "") -> dict[str, Any]:
+    remember_published_pages([h.material_id for h in result.hits if h.pages])
     return {
         "corrected": result.corrected or None,
         "suggestion": result.suggestion or None,
@@ -171,6 +172,7 @@ def results():
     except SearchUnavailable as exc:
         return render_template("search/results.html", query=None, result=None, error=str(exc), ref=ref,
                                args=request.args), 503
+    remember_published_pages([h.material_id for h in result.hits if h.pages])
     return render_template("search/results.html", query=query, result=result, error=None, ref=ref,
                            args=request.args, part_url=part_url, part_label=part_label,
                            without_filters=without_filters,

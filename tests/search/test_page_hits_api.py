@@ -8,6 +8,7 @@ import html as html_lib
 import re
 
 import pytest
+from sqlalchemy import event
 
 from repository.app import ROOT
 from repository.demo.pdfgen import render_pdf
@@ -128,3 +129,33 @@ def test_without_pdfjs_the_browser_viewer_opens_at_a_valid_page_only(without_pdf
     assert viewer_src(client, f"/materials/{material_id}?page=3") == plain + "#page=3"
     for bad in ("abc", "999", "0", "-1", "2.0", "²", "9" * 40):
         assert viewer_src(client, f"/materials/{material_id}?page={bad}") == plain, bad
+
+
+def test_hits_with_pages_read_their_textbooks_in_a_fixed_number_of_statements(app, client, tokens) -> None:
+    """The chapter and thumbnail of every page hit come from one read for the whole page of results: the
+    statements a search runs do not grow with the number of textbooks found (two per hit before)."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    def statements_of_search(url: str) -> tuple[int, int]:
+        statements.clear()
+        listener = app.extensions["db"].engine
+        event.listen(listener, "before_cursor_execute", count)
+        try:
+            answer = client.get(url)
+        finally:
+            event.remove(listener, "before_cursor_execute", count)
+        assert answer.status_code == 200
+        hits = answer.json["hits"] if answer.is_json else []
+        return len(statements), sum(1 for h in hits if h["pages"])
+
+    publish_textbook(client, tokens)
+    one, with_pages = statements_of_search("/api/v1/search?q=quan+tinh")
+    assert with_pages == 1
+    for _ in range(3):
+        publish_textbook(client, tokens)
+    four, with_pages = statements_of_search("/api/v1/search?q=quan+tinh")
+    assert with_pages == 4
+    assert four == one
