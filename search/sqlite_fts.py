@@ -16,13 +16,11 @@ import logging
 import sqlite3
 import threading
 import unicodedata
-from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
 
 from search.analysis import (
     QueryTerm,
@@ -63,10 +61,10 @@ from search.interfaces import (
     SearchResult,
     validate_query,
 )
+from search.lru import LruCache
 from search.spelling import SUGGEST_LENGTH, TOLERANT_LENGTH, closest, max_edits, respell, unquoted_words
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 # 2: pages keep their folded text; 3: documents keep their popularity; 4: documents say what their pages are
 # (page, slide, question). Each is applied in place to a file of an earlier version.
@@ -308,30 +306,6 @@ def _query_key(query: SearchQuery) -> tuple:
             return tuple(hashable(v) for v in value)
         return value
     return tuple((f.name, hashable(getattr(query, f.name))) for f in fields(query))
-
-
-class LruCache:
-    """A thread-safe mapping keeping its `size` most recently used entries (size 0 keeps nothing)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> Any:
-        with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
-            return value
-
-    def put(self, key: Hashable, value: T) -> T:
-        with self._lock:
-            if self.size:
-                self._entries[key] = value
-                while len(self._entries) > self.size:
-                    self._entries.popitem(last=False)
-        return value
 
 
 class SqliteFtsIndex:

@@ -28,6 +28,7 @@ from search.interfaces import (
     SearchResult,
     SearchUnavailable,
 )
+from search.lru import LruCache
 from search.usage import most_used
 
 bp = Blueprint("search", __name__, template_folder="templates")
@@ -130,7 +131,23 @@ def without_filters_total(query: SearchQuery, result: SearchResult) -> int | Non
     return run_search(replace(query, filters={}, page=1, per_page=1)).total
 
 
+#: API answers per engine result (engines keep a result object for as long as the index does not change):
+#: a repeated search skips the chapters, thumbnails and links of its hits. Each entry holds its result,
+#: so the id in its key cannot be reused while it is kept.
+_answers = LruCache(256)
+
+
 def result_as_dict(result: SearchResult, without_filters: int | None = None, words: str = "") -> dict[str, Any]:
+    """The API answer, built once per result object (and words): results are read-only and replaced when
+    the index changes, which is also when the hits' textbooks (a newly published version) change."""
+    key = (id(result), without_filters, words, request.script_root)
+    kept = _answers.get(key)
+    if kept is not None and kept[0] is result:
+        return kept[1]
+    return _answers.put(key, (result, _result_dict(result, without_filters, words)))[1]
+
+
+def _result_dict(result: SearchResult, without_filters: int | None, words: str) -> dict[str, Any]:
     remember_published_pages([h.material_id for h in result.hits if h.pages])
     return {
         "corrected": result.corrected or None,
