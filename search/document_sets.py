@@ -86,7 +86,8 @@ def published_key(published_at: str | None, material_id: int) -> tuple[int, floa
 
 @dataclass
 class DocumentValues:
-    """What the sets need of one document: its filter values, newest-order key and audience."""
+    """What the sets need of one document while they are built or refreshed: its filter values, newest-order
+    key and audience (only the key is kept: the rest lives in the bitmaps)."""
 
     values: dict[str, object]
     newest: tuple[int, float, int]
@@ -101,7 +102,7 @@ class DocumentSets:
     """The sets of one index generation. Term bitmaps are added lazily (under the owner's lock)."""
 
     generation: int
-    documents: dict[int, DocumentValues]
+    newest_keys: dict[int, tuple[int, float, int]]   # material id -> its newest-first sort key
     values: dict[str, dict[object, int]]            # filter column -> value -> bitmap
     scopes: dict[tuple[str, object], int]           # ("national", None) / ("province", code) / ("school", unit)
     everything: int
@@ -129,8 +130,8 @@ class DocumentSets:
         return found
 
     def newest_key(self, material_id: int) -> tuple[int, float, int]:
-        found = self.documents.get(material_id)
-        return found.newest if found is not None else (1, 0.0, -material_id)
+        found = self.newest_keys.get(material_id)
+        return found if found is not None else (1, 0.0, -material_id)
 
     def newest_first(self, bitmap: int, start: int, count: int) -> list[int]:
         """Ids of the bitmap in newest-first order, from position ``start``: a small set is sorted, a large
@@ -197,7 +198,7 @@ class DocumentSetStore:
                 "INDEXED BY documents_values"):
             documents[material_id] = _values(material_id, values, published_at, popularity,
                                              audiences.get(material_id))
-        sets = DocumentSets(generation=generation, documents={}, values={name: {} for name in FILTER_COLUMNS},
+        sets = DocumentSets(generation=generation, newest_keys={}, values={name: {} for name in FILTER_COLUMNS},
                             scopes={}, everything=0, newest=[])
         self._put_documents(sets, documents)
         return sets
@@ -214,19 +215,19 @@ class DocumentSetStore:
             return None
         newest = list(previous.newest)
         for material_id in changed:
-            old = previous.documents.get(material_id)
+            old = previous.newest_keys.get(material_id)
             if old is not None:
-                del newest[bisect.bisect_left(newest, (old.newest, material_id))]
-        # The documents' values are one dict shared by every generation, updated in place: copying it costs
+                del newest[bisect.bisect_left(newest, (old, material_id))]
+        # The newest-first keys are one dict shared by every generation, updated in place: copying it costs
         # more than the rest of a refresh, and a reader of an older snapshot only orders ties with it.
-        sets = DocumentSets(generation=generation, documents=previous.documents,
+        sets = DocumentSets(generation=generation, newest_keys=previous.newest_keys,
                             values={name: dict(v) for name, v in previous.values.items()},
                             scopes=dict(previous.scopes), everything=previous.everything,
                             newest=newest, terms=OrderedDict(previous.terms),
                             term_bytes=previous.term_bytes)
         _remove_everywhere(sets, changed)
         for material_id in changed:
-            sets.documents.pop(material_id, None)
+            sets.newest_keys.pop(material_id, None)
         present = self._read_documents(conn, changed)
         self._put_documents(sets, present)
         for material_id, values in present.items():
@@ -265,9 +266,9 @@ class DocumentSetStore:
         for key, ids in scopes.items():
             sets.scopes[key] = sets.scopes.get(key, 0) | bitmap_of(ids)
         sets.everything |= bitmap_of(documents)
-        sets.documents.update(documents)
+        sets.newest_keys.update((material_id, doc.newest) for material_id, doc in documents.items())
         if not sets.newest:
-            sets.newest = sorted((doc.newest, material_id) for material_id, doc in sets.documents.items())
+            sets.newest = sorted((key, material_id) for material_id, key in sets.newest_keys.items())
 
     # -- terms ---------------------------------------------------------------------------------
 
