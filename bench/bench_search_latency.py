@@ -12,7 +12,7 @@ seen for the first time since the last change.
     .venv/bin/python bench/bench_search_latency.py [--lessons 7000] [--seconds 20] [--data-dir DIR]
 
 The 20-client API line is measured twice: against `hoclieu run` (waitress: one process, so one core for
-Python) and against the README's production command (gunicorn, one process per core).
+Python) and against `hoclieu run --processes 2` (gunicorn, one web process per core).
 
 With --data-dir the collection is loaded there once and reused by later runs. The clients run as threads
 of this process on the same machine as the server, so both share its cores.
@@ -51,7 +51,7 @@ EXTRA_QUERIES: list[tuple[str, dict[str, str]]] = [
     ("", {"subject": "toan"}), ("", {}), ("giáo viên", {"level": "thcs"}), ("định luật", {"subject": "vat-li"}),
 ]
 SERVER_THREADS = 8
-PRODUCTION_WORKERS = 2
+PROCESSES = 2
 
 
 @dataclass
@@ -84,16 +84,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def portal(data_dir: Path, workers: int = 0) -> Iterator[int]:
-    """`hoclieu run --no-worker` (waitress, one process) on a free port, or with ``workers`` the production
-    command of the README (gunicorn, that many processes), stopped on exit."""
+def portal(data_dir: Path, processes: int = 1) -> Iterator[int]:
+    """`hoclieu run --no-worker --processes N` on a free port (1: waitress; more: gunicorn), stopped on exit."""
     port = free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("HOCLIEU_")}, "HOCLIEU_DATA_DIR": str(data_dir)}
     command = [sys.executable, "-m", "repository.cli", "run", "--no-worker", "--port", str(port),
-               "--threads", str(SERVER_THREADS)]
-    if workers:
-        command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(SERVER_THREADS // workers),
-                   "-b", f"127.0.0.1:{port}", "--log-level", "warning", "repository:create_app()"]
+               "--threads", str(SERVER_THREADS // processes), "--processes", str(processes)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_up(port)
@@ -209,11 +205,11 @@ def measure(data_dir: Path, seconds: float) -> None:
             completion = drive(lambda: suggest_client(port), 1, seconds, typing)
             print(f" 1 client   completion API ({len(typing)} prefixes): {completion.summary()}; target p95 < 100 ms: "
                   f"{'met' if completion.p95_ms() < 100 else 'MISSED'}")
-        with portal(data_dir, workers=PRODUCTION_WORKERS) as port:
+        with portal(data_dir, processes=PROCESSES) as port:
             drive(lambda: api_client(port), 2, 2.0)
             api = drive(lambda: api_client(port), 20, seconds)
-            print(f"20 client(s)  search API, gunicorn -w {PRODUCTION_WORKERS} (one process per core, the production "
-                  f"command): {api.summary()}; target p95 <= 50 ms: {'met' if api.p95_ms() <= 50 else 'MISSED'}")
+            print(f"20 client(s)  search API, hoclieu run --processes {PROCESSES} (one web process per core): "
+                  f"{api.summary()}; target p95 <= 50 ms: {'met' if api.p95_ms() <= 50 else 'MISSED'}")
     finally:
         index.close()
         uncached.close()

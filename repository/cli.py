@@ -33,11 +33,11 @@ def cli() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-worker", is_flag=True, help="Do not start a worker beside the web server.")
-@click.option("--threads", default=8, show_default=True, type=int)
-def run_command(host: str, port: int, no_worker: bool, threads: int) -> None:
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads of each web process.")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Web processes: 1 is waitress; more run gunicorn, one per core uses every core.")
+def run_command(host: str, port: int, no_worker: bool, threads: int, processes: int) -> None:
     """Serve the portal (with a worker in the embedded profile). Adds no data by itself."""
-    from waitress import serve
-
     app = current_app._get_current_object()
     worker = None
     if not no_worker and app.extensions["settings"].profile == "embedded":
@@ -46,7 +46,12 @@ def run_command(host: str, port: int, no_worker: bool, threads: int) -> None:
     # A service manager stops us with SIGTERM: leave through the finally below so the worker stops too.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        serve(app, host=host, port=port, threads=threads, ident="hoclieu", clear_untrusted_proxy_headers=True)
+        if processes == 1:
+            from waitress import serve
+
+            serve(app, host=host, port=port, threads=threads, ident="hoclieu", clear_untrusted_proxy_headers=True)
+        else:
+            _serve_with_gunicorn(f"{host}:{port}", processes, threads)
     finally:
         if worker is not None:
             worker.send_signal(signal.SIGTERM)
@@ -55,6 +60,23 @@ def run_command(host: str, port: int, no_worker: bool, threads: int) -> None:
 
 def _exit_on_sigterm(_signum: int, _frame: object) -> None:
     raise SystemExit(0)
+
+
+def _serve_with_gunicorn(bind: str, processes: int, threads: int) -> None:
+    """Python runs one thread at a time per process: on a machine of several cores, several web processes
+    answer more searches at once (each builds its own app, engine caches and search document sets)."""
+    from gunicorn.app.base import BaseApplication
+
+    class Portal(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in {"bind": bind, "workers": processes, "threads": threads,
+                               "worker_class": "gthread", "loglevel": "warning"}.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return _create_app()
+
+    Portal().run()
 
 
 @cli.command("worker")

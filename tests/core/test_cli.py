@@ -89,6 +89,23 @@ def test_run_on_an_empty_data_directory_gives_an_empty_portal(env):
         server.wait(30)
 
 
+def test_run_with_several_processes_serves_from_each_and_stops_them_all(env):
+    hoclieu(env, "db", "upgrade")
+    hoclieu(env, "demo", "load", "--lessons", "6")
+    port = free_port()
+    server = subprocess.Popen([*PY, "run", "--port", str(port), "--no-worker", "--processes", "2"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        assert _get_json(f"http://127.0.0.1:{port}/healthz", timeout=60)["search"] == "ok"
+        assert all(_get_json(f"http://127.0.0.1:{port}/api/v1/search?q=bai")["total"] > 0 for _ in range(6))
+        web_processes = _children(server.pid)
+        assert len(web_processes) == 2
+    finally:
+        server.terminate()
+        server.wait(30)
+    assert all(not Path(f"/proc/{pid}").exists() or _is_zombie(pid) for pid in web_processes)
+
+
 def test_production_profile_refuses_a_missing_secret(env):
     result = hoclieu({**env, "HOCLIEU_APP_PROFILE": "production"}, "db", "upgrade", check=False)
     assert result.returncode != 0
