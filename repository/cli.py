@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import click
 from flask import Flask, current_app
@@ -49,6 +50,7 @@ def run_command(host: str, port: int, no_worker: bool, threads: int, processes: 
         if processes == 1:
             from waitress import serve
 
+            warm_search(app)
             serve(app, host=host, port=port, threads=threads, ident="hoclieu", clear_untrusted_proxy_headers=True)
         else:
             _serve_with_gunicorn(f"{host}:{port}", processes, threads)
@@ -60,6 +62,13 @@ def run_command(host: str, port: int, no_worker: bool, threads: int, processes: 
 
 def _exit_on_sigterm(_signum: int, _frame: object) -> None:
     raise SystemExit(0)
+
+
+def warm_search(app: Flask) -> None:
+    """Let the search engine prepare what it keeps in memory in the background, if it keeps anything."""
+    warm = getattr(app.extensions["search"], "warm", None)
+    if warm is not None:
+        threading.Thread(target=warm, name="warm-search", daemon=True).start()
 
 
 def _serve_with_gunicorn(bind: str, processes: int, threads: int) -> None:
@@ -74,7 +83,9 @@ def _serve_with_gunicorn(bind: str, processes: int, threads: int) -> None:
                 self.cfg.set(key, value)
 
         def load(self) -> Flask:
-            return _create_app()
+            app = _create_app()
+            warm_search(app)
+            return app
 
     Portal().run()
 

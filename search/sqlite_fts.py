@@ -509,6 +509,12 @@ class SqliteFtsIndex:
                          (_phrase(["ok"]),)).fetchall()
         return "ok"
 
+    def warm(self) -> None:
+        """Build the document sets now (a web process at start), so that its first search does not wait for
+        them (1.7 s at 100 000 lessons)."""
+        with self._snapshot() as conn:
+            self._sets.at(conn, conn.execute("SELECT n FROM generation").fetchone()[0])
+
     def search(self, query: SearchQuery) -> SearchResult:
         """Answered from the results cache when the same query was answered since the index last changed
         (for sort "popular": since popularity last changed, too). The result is shared with later callers:

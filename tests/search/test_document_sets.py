@@ -141,3 +141,17 @@ def test_many_matches_are_ranked_by_tiers_then_newest_page_after_page(tmp_path: 
     finally:
         windowed.close()
         scored.close()
+
+
+def test_warming_builds_the_sets_before_the_first_search(tmp_path: Path) -> None:
+    index = SqliteFtsIndex(tmp_path / "search.db")
+    try:
+        index.upsert(collection()[:4])
+        assert index._sets._current is None
+        index.warm()
+        warmed = index._sets._current
+        assert warmed is not None and warmed.everything.bit_count() == 4
+        index.search(SearchQuery(text="phương trình"))
+        assert index._sets._current is warmed   # the first search used them
+    finally:
+        index.close()
