@@ -90,8 +90,7 @@ class PageHit:
 @dataclass
 class SearchHit:
     """One material found. ``pages`` lists its best matching pages (at most MAX_PAGE_HITS), computed for
-    the hits of the page of results being shown; an engine that does not search pages (Elasticsearch,
-    for now) leaves it empty."""
+    the hits of the page of results being shown, each named with its unit (page, slide, question)."""
 
     material_id: int
     title: str

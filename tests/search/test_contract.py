@@ -33,7 +33,12 @@ BOOKS = [SearchDocument(1, "Vật lí 10", kind="sach-giao-khoa", subject="vat-l
          SearchDocument(2, "Phiếu học tập", kind="bai-giang", subject="vat-li", grade=10, level="thpt",
                         pages=[PageText(1, "Quán tính của vật.")]),
          SearchDocument(3, "Bài tập gia tốc", kind="bai-tap", subject="vat-li", grade=10, level="thpt",
-                        pages=[PageText(n, " ".join(["gia tốc"] * k) + " lực") for n, k in REPEATS.items()])]
+                        pages=[PageText(n, " ".join(["gia tốc"] * k) + " lực") for n, k in REPEATS.items()]),
+         SearchDocument(4, "Bài giảng điện trường", kind="bai-giang", subject="vat-li", grade=11, level="thpt",
+                        page_unit="slide", pages=[PageText(1, "Điện trường"), PageText(2, "Cường độ điện trường")]),
+         SearchDocument(5, "Ngân hàng câu hỏi từ trường", kind="ngan-hang-cau-hoi", subject="vat-li", grade=11,
+                        level="thpt", page_unit="question",
+                        pages=[PageText(1, "Cảm ứng từ là gì?"), PageText(2, "Đơn vị của từ thông là gì?")])]
 SAME_AS_EMBEDDED = ["dinh luat newton", "toán", "toan", "học sinh", '"học sinh"', "duong thang", "phương trình",
                     "truyện kiều", "gia tốc lực", "bảng tuần hoàn", "quang hop", "NEAR(tây tiến", "title:*", "1954"]
 
@@ -228,6 +233,13 @@ def test_page_snippets_are_safe_html(books: SearchIndex) -> None:
 
 def test_at_most_three_pages_best_first(books: SearchIndex) -> None:
     assert page_hits(books, "gia toc") == {3: [2, 5, 4]}  # 3, 3 and 2 times; a tie goes to the earlier page
+
+
+def test_hits_inside_decks_and_banks_are_slides_and_questions(books: SearchIndex) -> None:
+    (deck,) = books.search(SearchQuery(text="cuong do")).hits
+    assert (deck.material_id, [(p.number, p.unit) for p in deck.pages]) == (4, [(2, "slide")])
+    (bank,) = books.search(SearchQuery(text="tu thong")).hits
+    assert (bank.material_id, [(p.number, p.unit) for p in bank.pages]) == (5, [(2, "question")])
 
 
 def test_browsing_lists_no_page(books: SearchIndex) -> None:
