@@ -11,7 +11,6 @@ by the threads of the web server while a worker process writes to the same file 
 
 from __future__ import annotations
 
-import itertools
 import logging
 import sqlite3
 import threading
@@ -75,6 +74,7 @@ SUGGEST_WORDS = 12          # a title is suggested from each of its first words
 SUGGEST_SCAN = 2000         # rows read per suggestion look-up, however short the prefix
 MAX_PREFIX_CHARS = 100
 CACHE_ENTRIES = 1024        # entries of each cache: counts per (match, filters), results per whole query
+PAGE_CANDIDATES = 12       # pages of one material read for its page hits, best first (whole words checked)
 RANKED_WINDOW = 3000        # at most this many matches are ranked by BM25 (beyond: tiers, then newest)
 
 # Indexed text fields with their BM25 weights: title > chapter/lesson > subject > description > body.
@@ -269,27 +269,26 @@ def _page_hits(conn: sqlite3.Connection, material_ids: list[int], terms: list[Qu
     page unit (``units``: page, slide or question): most occurrences of the query's words first, then the
     earliest page. One statement for all the materials of a page of results: SQLite keeps the pages whose
     folded text contains every word, of materials of two pages or more (a material of one page has none:
-    its snippet already shows that page); whole words and phrases are checked on the best of them only."""
+    its snippet already shows that page), and returns each material's PAGE_CANDIDATES best (a textbook has
+    hundreds); whole words and phrases are checked on those only."""
     words = sorted({w for term in terms for w in term.folded})
     if not words or not material_ids:
         return {}
     ids = ", ".join("?" * len(material_ids))
     contains = " AND ".join(["instr(folded, ?) > 0"] * len(words))
-    rows = conn.execute(f"SELECT material_id, number, text, folded FROM pages WHERE material_id IN ({ids}) "  # noqa: S608
-                        f"AND {contains} AND material_id IN (SELECT material_id FROM pages WHERE material_id "
-                        f"IN ({ids}) GROUP BY material_id HAVING count(*) > 1)",
-                        (*material_ids, *words, *material_ids)).fetchall()
-    by_material: dict[int, list[tuple[int, str, str]]] = {}
-    for material_id, number, text, folded in rows:
-        by_material.setdefault(material_id, []).append((number, text, folded))
+    occurrences = " + ".join(["(length(folded) - length(replace(folded, ?, ''))) / length(?)"] * len(words))
+    rows = conn.execute(
+        f"SELECT material_id, number, text, folded FROM (SELECT material_id, number, text, folded, "  # noqa: S608
+        f"row_number() OVER (PARTITION BY material_id ORDER BY {occurrences} DESC, number) AS place FROM pages "
+        f"WHERE material_id IN ({ids}) AND {contains} AND material_id IN (SELECT material_id FROM pages "
+        f"WHERE material_id IN ({ids}) GROUP BY material_id HAVING count(*) > 1)) WHERE place <= ? ORDER BY place",
+        (*(w for w in words for _ in range(2)), *material_ids, *words, *material_ids, PAGE_CANDIDATES)).fetchall()
     patterns = term_patterns(terms)
-    found = {}
-    for material_id, pages in by_material.items():
-        ranked = sorted(pages, key=lambda row: (-sum(row[2].count(w) for w in words), row[0]))
-        best = (row for row in ranked if holds_every_term(row[2], patterns))
-        found[material_id] = [PageHit(number=number, snippet=highlight([text], words),
-                                      unit=units.get(material_id, "page"))
-                              for number, text, _ in itertools.islice(best, MAX_PAGE_HITS)]
+    found: dict[int, list[PageHit]] = {}
+    for material_id, number, text, folded in rows:
+        hits = found.setdefault(material_id, [])
+        if len(hits) < MAX_PAGE_HITS and holds_every_term(folded, patterns):
+            hits.append(PageHit(number=number, snippet=highlight([text], words), unit=units.get(material_id, "page")))
     return found
 
 
