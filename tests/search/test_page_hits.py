@@ -84,16 +84,21 @@ def test_pages_are_read_for_the_shown_hits_only(index: SqliteFtsIndex, monkeypat
     assert len(scanned) == 2  # the one page of each shown book that holds both words
 
 
-def test_an_index_of_schema_1_gains_folded_pages_in_place(tmp_path: Path) -> None:
-    path = tmp_path / "search.db"
+def index_of_an_older_schema(path: Path, version: int, undo: str) -> SqliteFtsIndex:
+    """An index file holding textbook() as schema ``version`` made it (``undo`` removes what came later),
+    opened again by the current engine."""
     old = SqliteFtsIndex(path)
     old.upsert([textbook()])
     old.close()
-    with sqlite3.connect(path) as conn:  # the pages table as version 1 made it
-        conn.execute("ALTER TABLE pages DROP COLUMN folded")
-        conn.execute("PRAGMA user_version = 1")
+    with sqlite3.connect(path) as conn:
+        conn.execute(undo)
+        conn.execute(f"PRAGMA user_version = {version}")
     conn.close()
-    upgraded = SqliteFtsIndex(path)
+    return SqliteFtsIndex(path)
+
+
+def test_an_index_of_schema_1_gains_folded_pages_in_place(tmp_path: Path) -> None:
+    upgraded = index_of_an_older_schema(tmp_path / "search.db", 1, "ALTER TABLE pages DROP COLUMN folded")
     try:
         assert [number for number, _ in only_hit_pages(upgraded, "quan tinh")] == [2]
         assert upgraded.count() == 1
@@ -120,15 +125,7 @@ def test_an_unknown_page_unit_is_refused(index: SqliteFtsIndex) -> None:
 
 
 def test_an_index_of_schema_3_gains_page_units_in_place(tmp_path: Path) -> None:
-    path = tmp_path / "search.db"
-    old = SqliteFtsIndex(path)
-    old.upsert([textbook()])
-    old.close()
-    with sqlite3.connect(path) as conn:  # the documents table as version 3 made it
-        conn.execute("ALTER TABLE documents DROP COLUMN page_unit")
-        conn.execute("PRAGMA user_version = 3")
-    conn.close()
-    upgraded = SqliteFtsIndex(path)
+    upgraded = index_of_an_older_schema(tmp_path / "search.db", 3, "ALTER TABLE documents DROP COLUMN page_unit")
     try:
         [hit] = upgraded.search(SearchQuery(text="quan tinh")).hits
         assert [(p.unit, p.number) for p in hit.pages] == [("page", 2)]  # kept, and named as before
@@ -136,7 +133,7 @@ def test_an_index_of_schema_3_gains_page_units_in_place(tmp_path: Path) -> None:
                                  page_unit="slide")])
         units = {h.material_id: [p.unit for p in h.pages] for h in upgraded.search(SearchQuery(text="quan tinh")).hits}
         assert units == {1: ["page"], 2: ["slide"]}
-        with sqlite3.connect(path) as conn:
+        with sqlite3.connect(upgraded.path) as conn:
             assert conn.execute("PRAGMA user_version").fetchone()[0] == sqlite_fts.SCHEMA_VERSION
         conn.close()
     finally:
